@@ -1,0 +1,1 @@
+"""Adapters that let other tools (Crackerjack, Oneiric) run leakvault."""

@@ -1,0 +1,1 @@
+"""The encrypted secret store (filled in by the vault issues)."""
