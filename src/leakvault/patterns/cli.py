@@ -1,0 +1,65 @@
+"""``leakvault rules list|show``: what the scanner looks for."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from leakvault.errors import UsageError
+from leakvault.patterns.loader import load_builtin_rules
+from leakvault.patterns.model import Rule
+
+
+def rule_record(rule: Rule) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "description": rule.description,
+        "severity": rule.severity,
+        "confidence": rule.confidence,
+        "keywords": list(rule.keywords),
+        "regex": rule.regex,
+        "entropy": rule.entropy,
+        "checksum": rule.checksum,
+        "path": rule.path,
+        "tags": list(rule.tags),
+        "references": list(rule.references),
+        "remediation": rule.remediation,
+        "fingerprint": rule.fingerprint,
+        "source": rule.source,
+    }
+
+
+@click.group()
+def rules() -> None:
+    """List and explain the detection rules."""
+
+
+@rules.command("list")
+@click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(format_name: str) -> None:
+    """Id, name, severity and keywords of every rule."""
+    loaded = load_builtin_rules()
+    if format_name == "json":
+        click.echo(json.dumps([rule_record(rule) for rule in loaded], indent=2))
+        return
+    width = max(len(rule.id) for rule in loaded)
+    for rule in loaded:
+        click.echo(f"{rule.id:<{width}}  {rule.severity:<6}  {rule.name}  [{', '.join(rule.keywords) or 'no keywords'}]")
+    click.echo(f"{len(loaded)} rules")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+def show_rule(rule_id: str) -> None:
+    """Everything about one rule: what it finds, why it matters, the fix, references."""
+    for rule in load_builtin_rules():
+        if rule.id == rule_id:
+            record = rule_record(rule)
+            for key, value in record.items():
+                if isinstance(value, list):
+                    value = ", ".join(str(item) for item in value) or "-"
+                click.echo(f"{key + ':':<13} {value if value is not None else '-'}")
+            return
+    raise UsageError(f"no rule with id '{rule_id}'; 'leakvault rules list' shows them all")

@@ -1,0 +1,1 @@
+"""The scanner pipeline: sources -> prefilter -> detect -> filters -> findings -> reports."""

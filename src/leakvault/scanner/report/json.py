@@ -1,0 +1,51 @@
+"""The JSON report (schema in docs/json-report.md; field names are stable)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from leakvault import __version__
+from leakvault.scanner.model import ScanResult
+from leakvault.scanner.report.common import previews, shown_secret
+
+SCHEMA_VERSION = 1
+
+
+def finding_records(result: ScanResult, reveal: bool) -> list[dict[str, Any]]:
+    records = []
+    for finding, line_preview in zip(result.findings, previews(result.findings, reveal), strict=True):
+        records.append(
+            {
+                "rule_id": finding.rule_id,
+                "rule_name": finding.rule_name,
+                "severity": finding.severity,
+                "confidence": finding.confidence,
+                "path": finding.path,
+                "line": finding.line,
+                "column": finding.column,
+                "end_line": finding.end_line,
+                "end_column": finding.end_column,
+                "secret": shown_secret(finding, reveal),
+                "redacted": not reveal,
+                "preview": line_preview,
+                "fingerprint": finding.fingerprint,
+                "entropy": finding.entropy,
+                "commit": asdict(finding.commit) if finding.commit else None,
+                "location": finding.location,
+                "tags": list(finding.tags),
+            }
+        )
+    return records
+
+
+def render_json(result: ScanResult, *, reveal: bool = False) -> str:
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "leakvault", "version": __version__},
+        "findings": finding_records(result, reveal),
+        "stats": asdict(result.stats),
+        "warnings": list(result.warnings),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,46 @@
+"""Shared fixtures: generated fake tokens, temporary repositories, the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--skip-online", action="store_true", help="skip tests that need the network")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--skip-online"):
+        skip = pytest.mark.skip(reason="--skip-online given")
+        for item in items:
+            if "online" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    """A per-test random source; tokens are generated at run time, never committed."""
+    return random.Random()
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``leakvault`` as a real subprocess (default working directory: the test's tmp_path)."""
+
+    def run(*args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("LEAKVAULT_DEBUG", None)
+        return subprocess.run(
+            [sys.executable, "-m", "leakvault.cli", *args],
+            cwd=cwd or tmp_path, input=input, env=full_env, capture_output=True, text=True, timeout=timeout,
+        )
+
+    return run
