@@ -49,8 +49,12 @@ class SecretNotFoundError(VaultError, KeyError):
     def __init__(self, path: str, version: int | None = None) -> None:
         self.path = path
         self.version = version
-        what = f"secret {path!r}" if version is None else f"version {version} of secret {path!r}"
-        super().__init__(f"{what} does not exist")
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if self.version is None:
+            return f"secret {self.path!r} does not exist"
+        return f"version {self.version} of secret {self.path!r} does not exist"
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0])
@@ -59,14 +63,14 @@ class SecretNotFoundError(VaultError, KeyError):
 class VersionDeletedError(SecretNotFoundError):
     """The version is soft-deleted: ``undelete`` brings it back."""
 
-    def __str__(self) -> str:
+    def _message(self) -> str:
         return f"version {self.version} of secret {self.path!r} is deleted (undelete restores it)"
 
 
 class VersionDestroyedError(SecretNotFoundError):
     """The version was destroyed: its value is gone for good."""
 
-    def __str__(self) -> str:
+    def _message(self) -> str:
         return f"version {self.version} of secret {self.path!r} was destroyed"
 
 

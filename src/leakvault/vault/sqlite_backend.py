@@ -16,7 +16,7 @@ from leakvault.vault.errors import (
     VersionDestroyedError,
 )
 from leakvault.vault.model import SecretMetadata, SecretValue, VersionInfo, freeze_custom, utcnow
-from leakvault.vault.store import VaultFile
+from leakvault.vault.store import KeyHeader, VaultFile
 
 # Pending values are encrypted with version 0 in the associated data; real versions start at 1, so a
 # pending ciphertext can never be passed off as a version or vice versa.
@@ -268,3 +268,17 @@ class SqliteBackend:
     def close(self) -> None:
         self._master = None
         self._file.close()
+
+    # -- key management --------------------------------------------------------------------------
+
+    def rekey(self, new_passphrase: str, *, iterations: int | None = None) -> None:
+        """Wrap the master key under a new passphrase; the secrets themselves are untouched."""
+        if not new_passphrase:
+            raise VaultError("the new passphrase is empty")
+        header = self._file.read_header()
+        if iterations is None:
+            previous = header.wrapped.iterations if header.wrapped is not None else 0
+            iterations = max(previous, _crypto.DEFAULT_ITERATIONS)
+        wrapped = _crypto.seal_master_key(self._key(), new_passphrase, iterations=iterations)
+        self._file.write_header(KeyHeader(key_check=header.key_check, wrapped=wrapped))
+        _crypto.clear_kek_cache()

@@ -1,0 +1,203 @@
+"""The tamper-evident audit trail: one hash-chained record per vault operation, never a secret value.
+
+Each record is canonical JSON (sorted keys, no spaces) and its digest is
+``chain_digest(key, previous_digest, record)`` (HMAC-SHA256 keyed from the master key for the local
+vault). Editing a record breaks its digest; deleting or reordering records breaks the chain and the
+sequence numbers. What a chain alone cannot show is the removal of the newest records; `verify`
+returns the head digest and count so they can be pinned elsewhere (a CI log, a ticket) and
+compared later with ``leakvault vault audit --verify --expect-head``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from leakvault.vault import _crypto
+from leakvault.vault.model import utcnow
+
+GENESIS = bytes(32)
+_AUDIT_TABLE = (
+    "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, digest BLOB NOT NULL)"
+)
+
+
+class _Transactional(Protocol):
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[sqlite3.Connection]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One operation. Fields are metadata only: no value, no key, no passphrase, ever."""
+
+    seq: int
+    timestamp: str  # ISO 8601, UTC
+    identity: str  # who the operation ran as
+    actor: str  # the OS user behind it (differs from identity under --as)
+    action: str
+    path: str | None
+    version: int | None
+    source: str | None  # remote address where there is one
+    outcome: str  # "ok", "denied", or the error class name
+
+    def canonical(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    ok: bool
+    count: int
+    head: str  # hex digest of the last record ("" when empty)
+    problem: str | None = None
+    bad_seq: int | None = None
+
+
+class AuditLog:
+    """Append-only, hash-chained records in the ``audit`` table of a SQLite file."""
+
+    def __init__(
+        self, store: _Transactional, key: bytes | None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._clock = clock
+
+    def append(
+        self,
+        *,
+        identity: str,
+        actor: str,
+        action: str,
+        path: str | None,
+        version: int | None,
+        outcome: str,
+        source: str | None = None,
+    ) -> AuditRecord:
+        """Add one record, chained to the newest; concurrent writers are serialised by the lock."""
+        with self._store.transaction() as conn:
+            last = conn.execute("SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, previous = (1, GENESIS) if last is None else (last[0] + 1, bytes(last[1]))
+            record = AuditRecord(
+                seq=seq,
+                timestamp=self._clock().isoformat(),
+                identity=identity,
+                actor=actor,
+                action=action,
+                path=path,
+                version=version,
+                source=source,
+                outcome=outcome,
+            )
+            body = record.canonical()
+            digest = _crypto.chain_digest(self._key, previous, body)
+            conn.execute(
+                "INSERT INTO audit (seq, record, digest) VALUES (?, ?, ?)", (seq, body.decode(), digest)
+            )
+        return record
+
+    def records(self) -> Iterator[AuditRecord]:
+        with self._store.transaction(write=False) as conn:
+            rows = conn.execute("SELECT record FROM audit ORDER BY seq").fetchall()
+        for (text,) in rows:
+            yield AuditRecord(**json.loads(text))
+
+    def verify(self) -> VerifyReport:
+        """Recompute the chain; report the first edited, missing or reordered record."""
+        with self._store.transaction(write=False) as conn:
+            rows = conn.execute("SELECT seq, record, digest FROM audit ORDER BY seq").fetchall()
+        previous = GENESIS
+        for expected_seq, (seq, text, digest) in enumerate(rows, start=1):
+            if seq != expected_seq:
+                return VerifyReport(False, len(rows), "", f"record {expected_seq} is missing", expected_seq)
+            try:
+                inner_seq = json.loads(text).get("seq")
+            except (ValueError, AttributeError):
+                inner_seq = None
+            if inner_seq != seq:
+                return VerifyReport(False, len(rows), "", f"record {seq} was moved or rewritten", seq)
+            computed = _crypto.chain_digest(self._key, previous, text.encode("utf-8"))
+            if not _crypto.digests_equal(computed, bytes(digest)):
+                return VerifyReport(False, len(rows), "", f"record {seq} was altered", seq)
+            previous = computed
+        head = previous.hex() if rows else ""
+        return VerifyReport(True, len(rows), head)
+
+
+class AuditFile:
+    """A standalone SQLite file holding only an audit table (for backends with no local vault file)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        self._conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn.execute(_AUDIT_TABLE)
+
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        return _Tx(self._conn, write)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class _Tx(AbstractContextManager[sqlite3.Connection]):
+    def __init__(self, conn: sqlite3.Connection, write: bool) -> None:
+        self._conn = conn
+        self._write = write
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._conn.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
+        return self._conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+# -- analytics -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PathStats:
+    path: str
+    reads: int
+    last_read: str | None
+    last_write: str | None
+
+
+def path_stats(records: Iterable[AuditRecord]) -> dict[str, PathStats]:
+    """Successful reads and the last read/write per path, from the audit trail."""
+    reads: Counter[str] = Counter()
+    last_read: dict[str, str] = {}
+    last_write: dict[str, str] = {}
+    for record in records:
+        if record.path is None or record.outcome != "ok":
+            continue
+        if record.action == "get":
+            reads[record.path] += 1
+            last_read[record.path] = record.timestamp
+        elif record.action in ("set", "rollback", "rotate"):
+            last_write[record.path] = record.timestamp
+    paths = set(reads) | set(last_write)
+    return {p: PathStats(p, reads[p], last_read.get(p), last_write.get(p)) for p in sorted(paths)}
+
+
+def stale_paths(paths: Iterable[str], stats: dict[str, PathStats], *, days: int, now: datetime) -> list[str]:
+    """Paths among `paths` not read within `days` days (never-read paths included)."""
+    cutoff = now - timedelta(days=days)
+    stale = []
+    for path in paths:
+        last = stats[path].last_read if path in stats else None
+        if last is None or datetime.fromisoformat(last) < cutoff:
+            stale.append(path)
+    return stale

@@ -1,0 +1,185 @@
+"""Vault settings: ``MAHAVISHNU_SECRETS__*`` environment variables over ``[tool.leakvault.vault]``.
+
+Nesting uses ``__``: ``MAHAVISHNU_SECRETS__LOCAL__PATH=/x`` is ``{"local": {"path": "/x"}}``, the
+same as ``[tool.leakvault.vault.local] path = "/x"`` in pyproject.toml. Keys are case-insensitive
+and stored lower-case. Environment values are strings; the typed accessors convert them.
+
+Backends other than ``local`` read their own section through `VaultSettings.section` (for example
+``hashicorp``), so adding one needs no change here beyond documenting its keys.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from leakvault.errors import ConfigError
+from leakvault.vault import _crypto
+
+ENV_PREFIX = "MAHAVISHNU_SECRETS__"
+DEFAULT_BACKEND = "local"
+# Keys that hold key material: allowed from the environment only, never from a file in a repository.
+_SECRET_KEYS = {("local", "passphrase"), ("local", "master_key"), ("local", "new_passphrase")}
+
+
+def _data_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME")
+    return Path(base) if base else Path.home() / ".local" / "share"
+
+
+def default_vault_path() -> Path:
+    return _data_home() / "leakvault" / "vault.db"
+
+
+def env_tree(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Nested settings from every ``MAHAVISHNU_SECRETS__A__B=v`` variable."""
+    tree: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        if not all(parts):
+            raise ConfigError(f"environment variable {name}: empty segment in name")
+        node = tree
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"environment variable {name}: {part} is both a value and a section")
+            node = child
+        if isinstance(node.get(parts[-1]), dict):
+            raise ConfigError(f"environment variable {name}: {parts[-1]} is a section")
+        node[parts[-1]] = value
+    return tree
+
+
+def _lower_keys(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k.lower(): _lower_keys(v) if isinstance(v, Mapping) else v for k, v in data.items()}
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: `override` wins; sections merge key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def find_pyproject(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def pyproject_section(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read [tool.leakvault.vault]: {exc}") from None
+    section = data.get("tool", {}).get("leakvault", {}).get("vault", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.leakvault.vault] must be a table")
+    section = _lower_keys(section)
+    for outer, inner in _SECRET_KEYS:
+        if isinstance(section.get(outer), dict) and inner in section[outer]:
+            raise ConfigError(
+                f"{path}: [tool.leakvault.vault.{outer}] {inner} must not be stored in a file; "
+                f"set {ENV_PREFIX}{outer.upper()}__{inner.upper()} in the environment instead"
+            )
+    return section
+
+
+def _int(tree: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    raw = tree.get(key, default)
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.{key} must be an integer, got {raw!r}") from None
+
+
+def _opt_path(tree: Mapping[str, Any], key: str, base: Path) -> Path | None:
+    raw = tree.get(key)
+    if raw is None or raw == "":
+        return None
+    path = Path(os.path.expanduser(str(raw)))
+    return path if path.is_absolute() else base / path
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSettings:
+    """The local SQLite backend. Key material fields never appear in repr()."""
+
+    path: Path
+    master_key: str | None = field(default=None, repr=False)
+    passphrase: str | None = field(default=None, repr=False)
+    key_file: Path | None = None
+    kdf_iterations: int = _crypto.DEFAULT_ITERATIONS
+    busy_timeout_ms: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class VaultSettings:
+    backend: str = DEFAULT_BACKEND
+    identity: str | None = None
+    policy_file: Path | None = None
+    audit_path: Path | None = None  # audit file for backends without a local vault file
+    local: LocalSettings = field(default_factory=lambda: LocalSettings(path=default_vault_path()))
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    source: str = "defaults"
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """The raw settings of one section (e.g. ``hashicorp``), lower-case keys, string values."""
+        value = self.raw.get(name, {})
+        return MappingProxyType(value if isinstance(value, dict) else {})
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    cwd: Path | None = None,
+    pyproject: Path | None = None,
+) -> VaultSettings:
+    """Resolve settings: environment over pyproject.toml (found upward from `cwd`) over defaults."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    file = pyproject if pyproject is not None else find_pyproject(cwd)
+    base = pyproject_section(file) if file is not None else {}
+    tree = merge(base, env_tree(environ))
+    # Relative paths in pyproject are relative to that file; in the environment, to the cwd.
+    anchor = file.parent if file is not None and "local" in base else cwd
+    local_tree = tree.get("local", {})
+    if not isinstance(local_tree, dict):
+        raise ConfigError("vault setting 'local' must be a section")
+    iterations = _int(local_tree, "kdf_iterations", _crypto.DEFAULT_ITERATIONS, "local")
+    if iterations < _crypto.DEFAULT_ITERATIONS:
+        raise ConfigError(
+            f"local.kdf_iterations = {iterations} is below the minimum of {_crypto.DEFAULT_ITERATIONS}"
+        )
+    local = LocalSettings(
+        path=_opt_path(local_tree, "path", anchor) or default_vault_path(),
+        master_key=local_tree.get("master_key") or None,
+        passphrase=local_tree.get("passphrase"),
+        key_file=_opt_path(local_tree, "key_file", anchor),
+        kdf_iterations=iterations,
+        busy_timeout_ms=_int(local_tree, "busy_timeout_ms", 10_000, "local"),
+    )
+    backend = str(tree.get("backend", DEFAULT_BACKEND)).lower()
+    audit_tree = tree.get("audit", {})
+    return VaultSettings(
+        backend=backend,
+        identity=(str(tree["identity"]) if tree.get("identity") else None),
+        policy_file=_opt_path(tree, "policy_file", anchor),
+        audit_path=_opt_path(audit_tree, "path", anchor) if isinstance(audit_tree, dict) else None,
+        local=local,
+        raw=MappingProxyType(tree),
+        source=str(file) if file is not None else "environment",
+    )

@@ -1,0 +1,123 @@
+"""Build a `SecretVault` from settings: pick the backend, unlock the key, attach audit and policy.
+
+Backends other than ``local`` register here by import path, so their SDKs load only when chosen:
+``BACKENDS["hashicorp"] = "leakvault.vault.backends.hashicorp:open_backend"`` where the function
+takes `VaultSettings` and returns a `SecretBackend`. Their audit trail goes to a local SQLite file
+(``MAHAVISHNU_SECRETS__AUDIT__PATH``, default beside the local vault).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from leakvault.errors import ConfigError
+from leakvault.vault import _crypto
+from leakvault.vault.audit import AuditFile, AuditLog
+from leakvault.vault.backend import SecretBackend
+from leakvault.vault.config import VaultSettings, load_settings
+from leakvault.vault.errors import UnlockError
+from leakvault.vault.keys import KeyMaterial, Prompt, resolve_key
+from leakvault.vault.model import utcnow
+from leakvault.vault.rbac import Policy, parse_policy
+from leakvault.vault.secret_vault import SecretVault
+from leakvault.vault.sqlite_backend import SqliteBackend
+from leakvault.vault.store import VaultFile, header_for_new_vault, unlock
+
+BackendFactory = Callable[[VaultSettings], SecretBackend]
+
+# name -> "module:function"; the backends issue adds hashicorp, aws, azure, gcp.
+BACKENDS: dict[str, str] = {}
+
+
+def _policy_from_file(settings: VaultSettings) -> Policy | None:
+    if settings.policy_file is None:
+        return None
+    try:
+        text = settings.policy_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read policy file {settings.policy_file}: {exc.strerror or exc}") from None
+    return parse_policy(text, source=str(settings.policy_file))
+
+
+def open_local_backend(
+    settings: VaultSettings,
+    *,
+    key: KeyMaterial | None = None,
+    prompt: Prompt | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> tuple[SqliteBackend, AuditLog]:
+    """Open and unlock the local vault file; the audit log lives in the same file."""
+    file = VaultFile.open(settings.local.path, busy_timeout_ms=settings.local.busy_timeout_ms)
+    try:
+        header = file.read_header()
+        material = key if key is not None else resolve_key(settings.local, prompt=prompt)
+        try:
+            master = unlock(header, master_key=material.master_key, passphrase=material.passphrase)
+        except UnlockError as exc:
+            raise UnlockError(f"{exc} (key from {material.source}, vault {settings.local.path})") from None
+    except BaseException:
+        file.close()
+        raise
+    backend = SqliteBackend(file, master, clock=clock)
+    return backend, AuditLog(file, _crypto.audit_key(master), clock=clock)
+
+
+def open_vault(
+    settings: VaultSettings | None = None,
+    *,
+    identity: str | None = None,
+    prompt: Prompt | None = None,
+    key: KeyMaterial | None = None,
+    source: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> SecretVault:
+    """Open the configured vault, unlocked and ready; the caller closes it (or uses ``with``)."""
+    settings = load_settings() if settings is None else settings
+    policy = _policy_from_file(settings)
+    identity = identity or settings.identity
+    if settings.backend == "local":
+        backend, audit = open_local_backend(settings, key=key, prompt=prompt, clock=clock)
+        return SecretVault(backend, audit=audit, identity=identity, policy=policy, source=source, clock=clock)
+    target = BACKENDS.get(settings.backend)
+    if target is None:
+        known = ", ".join(sorted({"local", *BACKENDS}))
+        raise ConfigError(
+            f"unknown vault backend {settings.backend!r} (MAHAVISHNU_SECRETS__BACKEND; known: {known})"
+        )
+    module_name, _, function = target.partition(":")
+    factory: BackendFactory = getattr(importlib.import_module(module_name), function)
+    remote = factory(settings)
+    audit_path = settings.audit_path or settings.local.path.parent / f"audit-{settings.backend}.db"
+    audit_file = AuditFile(audit_path)
+    return SecretVault(
+        remote,
+        audit=AuditLog(audit_file, None, clock=clock),
+        identity=identity,
+        policy=policy,
+        source=source,
+        clock=clock,
+        on_close=audit_file.close,
+    )
+
+
+def init_local_vault(
+    settings: VaultSettings,
+    key: KeyMaterial,
+    *,
+    iterations: int | None = None,
+) -> Path:
+    """Create the local vault file for `key` (a new master key is generated for a passphrase)."""
+    if key.master_key is not None:
+        master = key.master_key
+        header = header_for_new_vault(master, None)
+    else:
+        master = _crypto.new_master_key()
+        header = header_for_new_vault(
+            master, key.passphrase, iterations=iterations or settings.local.kdf_iterations
+        )
+    file = VaultFile.create(settings.local.path, header, busy_timeout_ms=settings.local.busy_timeout_ms)
+    file.close()
+    return settings.local.path
