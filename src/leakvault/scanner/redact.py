@@ -10,7 +10,9 @@ PREVIEW_WIDTH = 160
 def redact(secret: str) -> str:
     """A recognisable but useless form of ``secret``: at most a fifth of it, at most 4 characters."""
     keep = min(MAX_SHOWN, len(secret) // 5)
-    return secret[:keep] + MASK
+    shown = secret[:keep] + MASK
+    # A secret that is itself mostly asterisks could survive the mask; show nothing of it then.
+    return MASK if secret in shown else shown
 
 
 def preview(line_text: str, secrets: list[str], reveal: bool) -> str:

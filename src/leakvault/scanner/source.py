@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -158,6 +159,10 @@ def read_file(ref: FileRef, max_size: int) -> Chunk | Skipped:
     if extension in BINARY_EXTENSIONS:
         return Skipped(ref.display, SkipReason.BINARY)
     try:
+        # Only regular files: opening a FIFO or a device named on the command line would block or
+        # read forever.
+        if not stat.S_ISREG(os.stat(ref.absolute).st_mode):
+            return Skipped(ref.display, SkipReason.UNREADABLE, "not a regular file")
         with open(ref.absolute, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_size:
