@@ -1,0 +1,59 @@
+"""Helpers shared by the vault tests (real vault files, real CLI subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from leakvault.vault.config import VaultSettings, load_settings
+from leakvault.vault.factory import init_local_vault
+from leakvault.vault.keys import KeyMaterial
+
+# Tests lower PBKDF2's cost through this explicit parameter; test_crypto pins the real default.
+FAST_ITERATIONS = 1_000
+PASSPHRASE = "correct horse battery staple"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def settings_for(path: Path, **env: str) -> VaultSettings:
+    environ = {"MAHAVISHNU_SECRETS__LOCAL__PATH": str(path), **env}
+    return load_settings(environ, cwd=path.parent)
+
+
+def make_vault(path: Path, passphrase: str = PASSPHRASE) -> VaultSettings:
+    settings = settings_for(path, MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE=passphrase)
+    init_local_vault(settings, KeyMaterial("test", passphrase=passphrase), iterations=FAST_ITERATIONS)
+    return settings
+
+
+def cli_env(tmp_path: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A clean environment for a CLI subprocess: no inherited MAHAVISHNU_SECRETS__ variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAHAVISHNU_SECRETS__")}
+    env["HOME"] = str(tmp_path / "home")
+    env.pop("XDG_DATA_HOME", None)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    args: list[str],
+    env: Mapping[str, str],
+    *,
+    input: bytes | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``leakvault ARGS`` as a real subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", *args],
+        env=dict(env),
+        input=input if input is not None else b"",
+        capture_output=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
