@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
 from leakvault.vault.config import LocalSettings, load_settings
-from leakvault.errors import ConfigError
 from leakvault.vault.errors import IntegrityError, UnlockError
 from leakvault.vault.factory import init_local_vault
 from leakvault.vault.store import header_for_new_vault
