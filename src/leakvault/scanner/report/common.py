@@ -13,13 +13,13 @@ def shown_secret(finding: Finding, reveal: bool) -> str:
 
 
 def previews(findings: list[Finding], reveal: bool) -> list[str]:
-    """Each finding's line, with every secret found on that same line redacted (not just its own)."""
-    on_line: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+    """Each finding's line, with every secret found anywhere in the same file redacted (a line can
+    hold a second secret that was reported on another line of the file)."""
+    in_file: dict[str, set[str]] = defaultdict(set)
     for finding in findings:
-        on_line[(finding.path, finding.commit.sha if finding.commit else "", finding.line)].append(finding.secret)
+        in_file[finding.path].add(finding.secret)
     result = []
     for finding in findings:
-        key = (finding.path, finding.commit.sha if finding.commit else "", finding.line)
-        others = [s for s in on_line[key] if s != finding.secret]
+        others = [secret for secret in in_file[finding.path] if secret != finding.secret and secret in finding.line_text]
         result.append(preview(finding.line_text, [finding.secret, *others], reveal))
     return result

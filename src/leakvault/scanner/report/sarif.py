@@ -23,14 +23,21 @@ LEVELS = {"high": "error", "medium": "warning", "low": "note"}
 FINGERPRINT_KEY = "leakvaultFingerprint/v1"
 
 
+# Fields written even when they hold the schema's default, because consumers read them explicitly.
+ALWAYS_WRITTEN = frozenset({"version", "level"})
+
+
 def to_sarif_dict(value: Any) -> Any:
-    """Serialise sarif-om objects with their schema property names, leaving out unset fields."""
+    """Serialise sarif-om objects with their schema property names, leaving out unset fields and
+    fields that hold the schema's default (the object model fills in many)."""
     if attr.has(type(value)):
         out = {}
         for field in attr.fields(type(value)):
             item = getattr(value, field.name)
-            if item is not None:
-                out[field.metadata.get("schema_property_name", field.name)] = to_sarif_dict(item)
+            if item is None or (field.name not in ALWAYS_WRITTEN and field.default is not attr.NOTHING
+                                and not isinstance(field.default, attr.Factory) and item == field.default):
+                continue
+            out[field.metadata.get("schema_property_name", field.name)] = to_sarif_dict(item)
         return out
     if isinstance(value, list | tuple):
         return [to_sarif_dict(item) for item in value]
@@ -128,8 +135,9 @@ def build_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = Fal
         original_uri_base_ids={"%SRCROOT%": sarif.ArtifactLocation(uri="./")} if result.findings else None,
     )
     log = sarif.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
-    document: dict[str, Any] = to_sarif_dict(log)
-    return document
+    body: dict[str, Any] = to_sarif_dict(log)
+    # Readers look for $schema and version first.
+    return {"$schema": body.pop("$schema"), "version": body.pop("version"), **body}
 
 
 def render_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = False) -> str:
