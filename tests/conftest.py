@@ -34,13 +34,23 @@ def rng() -> random.Random:
 def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``leakvault`` as a real subprocess (default working directory: the test's tmp_path)."""
 
-    def run(*args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, **(env or {})}
         full_env.pop("LEAKVAULT_DEBUG", None)
         return subprocess.run(
             [sys.executable, "-m", "leakvault.cli", *args],
-            cwd=cwd or tmp_path, input=input, env=full_env, capture_output=True, text=True, timeout=timeout,
+            cwd=cwd or tmp_path,
+            input=input,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     return run

@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from leakvault.scanner.api import ScanResult, scan
+    from leakvault.scanner.api import scan
+    from leakvault.scanner.model import ScanResult
 
 __all__ = ["ScanResult", "__version__", "scan"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("scan", "ScanResult"):
-        from leakvault.scanner import api
+    if name == "scan":
+        from leakvault.scanner.api import scan
 
-        return getattr(api, name)
+        return scan
+    if name == "ScanResult":
+        from leakvault.scanner.model import ScanResult
+
+        return ScanResult
     raise AttributeError(f"module 'leakvault' has no attribute {name!r}")

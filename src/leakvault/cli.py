@@ -43,7 +43,8 @@ class LazyGroup(click.Group):
                     return None
                 raise
             command = getattr(module, attribute)
-            assert isinstance(command, click.Command)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
             return command
         return super().get_command(ctx, cmd_name)
 

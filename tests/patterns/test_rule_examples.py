@@ -35,8 +35,19 @@ def _scan_with_only(rule: Rule, text: str) -> list[str]:
 
 
 def _path_for(rule: Rule) -> str:
-    for candidate in ("config/.env", "settings.py", "main.tf", "deploy.yaml", "Dockerfile", "app.properties",
-                      "notebook.ipynb", "config.json", "docker-compose.yml", "settings.toml", "app.js"):
+    for candidate in (
+        "config/.env",
+        "settings.py",
+        "main.tf",
+        "deploy.yaml",
+        "Dockerfile",
+        "app.properties",
+        "notebook.ipynb",
+        "config.json",
+        "docker-compose.yml",
+        "settings.toml",
+        "app.js",
+    ):
         if rule.path is not None and __import__("regex").search(rule.path, candidate):
             return candidate
     raise AssertionError(f"rule {rule.id}: no test path matches its path regex {rule.path!r}")

@@ -122,7 +122,9 @@ def test_gitignore_leakvaultignore_and_config_excludes(tmp_path: Path, run_cli: 
     assert paths == ["kept.py"]
 
 
-def test_binary_and_oversized_files_are_skipped_and_counted(tmp_path: Path, run_cli: RunCli, rng: random.Random) -> None:
+def test_binary_and_oversized_files_are_skipped_and_counted(
+    tmp_path: Path, run_cli: RunCli, rng: random.Random
+) -> None:
     """Binary files and files over the size cap are skipped, counted, and the big one is warned about."""
     token = github_pat(rng)
     (tmp_path / "blob.dat2").write_bytes(b"\x00\x01" + token.encode())

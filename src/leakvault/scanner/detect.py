@@ -31,9 +31,7 @@ def secret_span(match: object, groups: int) -> tuple[int, int] | None:
     return None
 
 
-def detect(
-    rule: CompiledRule, chunk: Chunk, text: str, timeout: float
-) -> Iterator[Candidate | RegexTimeout]:
+def detect(rule: CompiledRule, chunk: Chunk, text: str, timeout: float) -> Iterator[Candidate | RegexTimeout]:
     """Every candidate of one rule in one chunk, after the rule's entropy and checksum checks."""
     if rule.path_pattern is not None and not rule.path_pattern.search(chunk.path):
         return

@@ -70,7 +70,8 @@ class Scanner:
                 if isinstance(item, RegexTimeout):
                     result.timeouts += 1
                     result.warnings.append(
-                        f"{item.path}: rule {item.rule_id} hit its {self.timeout:g}s time bound; part of the file was not scanned"
+                        f"{item.path}: rule {item.rule_id} hit its {self.timeout:g}s time bound;"
+                        " part of the file was not scanned"
                     )
                 else:
                     found.append(item)

@@ -15,7 +15,7 @@ import ahocorasick
 class KeywordPrefilter:
     """Maps a lowercased text to the indices of the rules that may match it."""
 
-    __slots__ = ("_automaton", "_keywordless", "_has_keywords")
+    __slots__ = ("_automaton", "_has_keywords", "_keywordless")
 
     def __init__(self, keyword_sets: Sequence[Sequence[str]]) -> None:
         owners: dict[str, list[int]] = {}

@@ -66,7 +66,7 @@ class _IgnoreStack:
 
     __slots__ = ("specs",)
 
-    def __init__(self, specs: tuple[tuple[str, pathspec.PathSpec], ...]) -> None:
+    def __init__(self, specs: tuple[tuple[str, pathspec.GitIgnoreSpec], ...]) -> None:
         self.specs = specs
 
     def extended(self, directory: str) -> _IgnoreStack:
@@ -104,7 +104,7 @@ def iter_files(paths: Sequence[str], exclude: Sequence[str], cwd: str | None = N
     for path in paths:
         absolute = os.path.abspath(path)
         if os.path.isdir(absolute):
-            base: tuple[tuple[str, pathspec.PathSpec], ...] = ((absolute, config_spec),) if config_spec else ()
+            base: tuple[tuple[str, pathspec.GitIgnoreSpec], ...] = ((absolute, config_spec),) if config_spec else ()
             yield from _walk(absolute, os.path.realpath(absolute), _IgnoreStack(base).extended(absolute), cwd)
         else:
             if config_spec is not None:

@@ -20,6 +20,8 @@ def previews(findings: list[Finding], reveal: bool) -> list[str]:
         in_file[finding.path].add(finding.secret)
     result = []
     for finding in findings:
-        others = [secret for secret in in_file[finding.path] if secret != finding.secret and secret in finding.line_text]
+        others = [
+            secret for secret in in_file[finding.path] if secret != finding.secret and secret in finding.line_text
+        ]
         result.append(preview(finding.line_text, [finding.secret, *others], reveal))
     return result

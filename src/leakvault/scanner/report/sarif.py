@@ -34,8 +34,12 @@ def to_sarif_dict(value: Any) -> Any:
         out = {}
         for field in attr.fields(type(value)):
             item = getattr(value, field.name)
-            if item is None or (field.name not in ALWAYS_WRITTEN and field.default is not attr.NOTHING
-                                and not isinstance(field.default, attr.Factory) and item == field.default):
+            if item is None or (
+                field.name not in ALWAYS_WRITTEN
+                and field.default is not attr.NOTHING
+                and not isinstance(field.default, attr.Factory)  # type: ignore[arg-type]
+                and item == field.default
+            ):
                 continue
             out[field.metadata.get("schema_property_name", field.name)] = to_sarif_dict(item)
         return out
@@ -53,10 +57,14 @@ def artifact_uri(path: str) -> tuple[str, str | None]:
     return quote(path), "%SRCROOT%"
 
 
+DEFAULT_REMEDIATION = "Revoke the credential and move it into a secret store."
+
+
 def _help_text(rule: Rule) -> tuple[str, str]:
     references = "".join(f"\n- {reference}" for reference in rule.references)
-    text = f"{rule.description}\n\nFix: {rule.remediation or 'Revoke the credential and move it into a secret store.'}"
-    markdown = f"**{rule.name}**\n\n{rule.description}\n\n**Fix:** {rule.remediation or 'Revoke the credential and move it into a secret store.'}"
+    fix = rule.remediation or DEFAULT_REMEDIATION
+    text = f"{rule.description}\n\nFix: {fix}"
+    markdown = f"**{rule.name}**\n\n{rule.description}\n\n**Fix:** {fix}"
     if references:
         text += f"\n\nReferences:{references}"
         markdown += f"\n\n**References:**{references}"
@@ -118,7 +126,9 @@ def build_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = Fal
     by_id = {rule.id: rule for rule in rules}
     used = sorted({finding.rule_id for finding in result.findings if finding.rule_id in by_id})
     index = {rule_id: position for position, rule_id in enumerate(used)}
-    notifications = [sarif.Notification(message=sarif.Message(text=warning), level="warning") for warning in result.warnings]
+    notifications = [
+        sarif.Notification(message=sarif.Message(text=warning), level="warning") for warning in result.warnings
+    ]
     run = sarif.Run(
         tool=sarif.Tool(
             driver=sarif.ToolComponent(

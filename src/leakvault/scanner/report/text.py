@@ -34,7 +34,11 @@ def summary_line(result: ScanResult) -> str:
     if stats.regex_timeouts:
         parts.append(f"{stats.regex_timeouts} regex time-outs")
     count = len(result.findings)
-    head = "no secrets found" if count == 0 else f"{count} secret{'s' * (count != 1)} found in {files} file{'s' * (files != 1)}"
+    head = (
+        "no secrets found"
+        if count == 0
+        else f"{count} secret{'s' * (count != 1)} found in {files} file{'s' * (files != 1)}"
+    )
     return f"{head}; {', '.join(parts)}"
 
 
