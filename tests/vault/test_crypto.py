@@ -141,18 +141,16 @@ def _reference_decrypt(master: bytes, path: str, version: int, blob: bytes) -> b
     """Format v1 as documented in _crypto's docstring, written from the docs with raw primitives."""
     assert blob[0] == 1
     salt, nonce, body = blob[1:17], blob[17:29], blob[29:]
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=salt, info=b"leakvault\x00v1\x00secret-version-key"
-    ).derive(master)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"leakvault\x00v1\x00secret-version-key").derive(
+        master
+    )
     encoded = path.encode()
     aad = b"leakvault\x00v1\x00" + struct.pack(">I", len(encoded)) + encoded + struct.pack(">Q", version)
     return AESGCM(key).decrypt(nonce, body, aad)
 
 
 def _reference_unwrap(passphrase: str, salt: bytes, iterations: int, wrapped: bytes) -> bytes:
-    kek = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations).derive(
-        passphrase.encode()
-    )
+    kek = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations).derive(passphrase.encode())
     return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], b"leakvault\x00v1\x00master-key")
 
 
@@ -241,9 +239,7 @@ def test_kek_is_cached_per_process() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     value=st.binary(max_size=2048),
-    path=st.from_regex(
-        r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,20}(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,20}){0,3}", fullmatch=True
-    ),
+    path=st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,20}(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,20}){0,3}", fullmatch=True),
     version=st.integers(min_value=0, max_value=2**63 - 1),
 )
 def test_roundtrip(value: bytes, path: str, version: int) -> None:

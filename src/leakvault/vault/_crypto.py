@@ -222,9 +222,7 @@ def decrypt_version(master: MasterKey, path: str, version: int, blob: bytes) -> 
     try:
         return AESGCM(key).decrypt(nonce, blob[_BLOB_HEADER:], associated_data(path, version))
     except InvalidTag:
-        raise IntegrityError(
-            path, version, "authentication failed (altered, or moved from another row)"
-        ) from None
+        raise IntegrityError(path, version, "authentication failed (altered, or moved from another row)") from None
 
 
 def audit_key(master: MasterKey) -> bytes:

@@ -25,9 +25,7 @@ from leakvault.vault import _crypto
 from leakvault.vault.model import utcnow
 
 GENESIS = bytes(32)
-_AUDIT_TABLE = (
-    "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, digest BLOB NOT NULL)"
-)
+_AUDIT_TABLE = "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, digest BLOB NOT NULL)"
 
 
 class _Transactional(Protocol):
@@ -64,9 +62,7 @@ class VerifyReport:
 class AuditLog:
     """Append-only, hash-chained records in the ``audit`` table of a SQLite file."""
 
-    def __init__(
-        self, store: _Transactional, key: bytes | None, *, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, store: _Transactional, key: bytes | None, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._key = key
         self._clock = clock
@@ -99,9 +95,7 @@ class AuditLog:
             )
             body = record.canonical()
             digest = _crypto.chain_digest(self._key, previous, body)
-            conn.execute(
-                "INSERT INTO audit (seq, record, digest) VALUES (?, ?, ?)", (seq, body.decode(), digest)
-            )
+            conn.execute("INSERT INTO audit (seq, record, digest) VALUES (?, ?, ?)", (seq, body.decode(), digest))
         return record
 
     def records(self) -> Iterator[AuditRecord]:

@@ -63,9 +63,7 @@ def open_from_context(ctx: click.Context) -> Any:
 
     obj = ctx.find_root().ensure_object(dict)
     identity = obj.get("vault_identity")
-    return open_vault(
-        load_settings(), identity=identity, prompt=prompt_passphrase if _interactive() else None
-    )
+    return open_vault(load_settings(), identity=identity, prompt=prompt_passphrase if _interactive() else None)
 
 
 @click.group(cls=_VaultGroup)
@@ -73,8 +71,7 @@ def open_from_context(ctx: click.Context) -> Any:
     "--as",
     "identity",
     metavar="IDENTITY",
-    help="Act as IDENTITY (default: MAHAVISHNU_SECRETS__IDENTITY, else the OS user); "
-    "the policy must allow it.",
+    help="Act as IDENTITY (default: MAHAVISHNU_SECRETS__IDENTITY, else the OS user); the policy must allow it.",
 )
 @click.pass_context
 def vault(ctx: click.Context, identity: str | None) -> None:
@@ -122,9 +119,7 @@ def init(key_file: Path | None) -> None:
 
     settings = load_settings()
     if settings.backend != "local":
-        raise VaultError(
-            f"'init' creates a local vault; backend {settings.backend!r} is set up on its server"
-        )
+        raise VaultError(f"'init' creates a local vault; backend {settings.backend!r} is set up on its server")
     if settings.local.path.exists():
         raise VaultError(f"a vault already exists at {settings.local.path}")
     if key_file is not None:
@@ -145,9 +140,7 @@ def init(key_file: Path | None) -> None:
 
 
 @vault.command()
-@click.option(
-    "--iterations", type=click.IntRange(min=600_000), help="PBKDF2 iterations for the new passphrase."
-)
+@click.option("--iterations", type=click.IntRange(min=600_000), help="PBKDF2 iterations for the new passphrase.")
 @click.pass_context
 def rekey(ctx: click.Context, iterations: int | None) -> None:
     """Change the passphrase (secrets are not re-encrypted; only the master key is re-wrapped).
@@ -157,9 +150,7 @@ def rekey(ctx: click.Context, iterations: int | None) -> None:
     new = os.environ.get(NEW_PASSPHRASE_ENV)
     if new is None:
         if not _interactive():
-            raise KeySourceError(
-                f"set {NEW_PASSPHRASE_ENV} or run interactively to choose the new passphrase"
-            )
+            raise KeySourceError(f"set {NEW_PASSPHRASE_ENV} or run interactively to choose the new passphrase")
         new = prompt_passphrase("New vault passphrase")
         if prompt_passphrase("Repeat new passphrase") != new:
             raise KeySourceError("the passphrases do not match")
@@ -176,9 +167,7 @@ def rekey(ctx: click.Context, iterations: int | None) -> None:
 @vault.command("set")
 @click.argument("path")
 @click.argument("value", required=False)
-@click.option(
-    "--cas", type=click.IntRange(min=0), help="Write only if the current version is N (0: only if new)."
-)
+@click.option("--cas", type=click.IntRange(min=0), help="Write only if the current version is N (0: only if new).")
 @click.pass_context
 def set_(ctx: click.Context, path: str, value: str | None, cas: int | None) -> None:
     """Store VALUE (or stdin with '-') as a new version of PATH."""
@@ -190,9 +179,7 @@ def set_(ctx: click.Context, path: str, value: str | None, cas: int | None) -> N
 
 @vault.command()
 @click.argument("path")
-@click.option(
-    "--version", "version", type=click.IntRange(min=1), help="A specific version (default: current)."
-)
+@click.option("--version", "version", type=click.IntRange(min=1), help="A specific version (default: current).")
 @click.option("--json", "as_json", is_flag=True, help="Print the version's metadata as JSON, not the value.")
 @click.pass_context
 def get(ctx: click.Context, path: str, version: int | None, as_json: bool) -> None:
@@ -337,12 +324,8 @@ def rollback(ctx: click.Context, path: str, to: int) -> None:
 
 
 @vault.command()
-@click.option(
-    "--verify", is_flag=True, help="Check the hash chain; exit 1 if a record was altered, removed or moved."
-)
-@click.option(
-    "--expect-head", metavar="HEX", help="With --verify: also require this head digest (pinned earlier)."
-)
+@click.option("--verify", is_flag=True, help="Check the hash chain; exit 1 if a record was altered, removed or moved.")
+@click.option("--expect-head", metavar="HEX", help="With --verify: also require this head digest (pinned earlier).")
 @click.option("--json", "as_json", is_flag=True, help="Print records (or the verification) as JSON.")
 @click.option("--stats", is_flag=True, help="Reads per secret and secrets not read or rotated recently.")
 @click.option("--stale-days", type=click.IntRange(min=1), default=90, show_default=True)

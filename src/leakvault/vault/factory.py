@@ -84,9 +84,7 @@ def open_vault(
     target = BACKENDS.get(settings.backend)
     if target is None:
         known = ", ".join(sorted({"local", *BACKENDS}))
-        raise ConfigError(
-            f"unknown vault backend {settings.backend!r} (MAHAVISHNU_SECRETS__BACKEND; known: {known})"
-        )
+        raise ConfigError(f"unknown vault backend {settings.backend!r} (MAHAVISHNU_SECRETS__BACKEND; known: {known})")
     module_name, _, function = target.partition(":")
     factory: BackendFactory = getattr(importlib.import_module(module_name), function)
     remote = factory(settings)
@@ -115,9 +113,7 @@ def init_local_vault(
         header = header_for_new_vault(master, None)
     else:
         master = _crypto.new_master_key()
-        header = header_for_new_vault(
-            master, key.passphrase, iterations=iterations or settings.local.kdf_iterations
-        )
+        header = header_for_new_vault(master, key.passphrase, iterations=iterations or settings.local.kdf_iterations)
     file = VaultFile.create(settings.local.path, header, busy_timeout_ms=settings.local.busy_timeout_ms)
     file.close()
     return settings.local.path

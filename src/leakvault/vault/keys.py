@@ -78,9 +78,7 @@ def resolve_key(settings: LocalSettings, *, prompt: Prompt | None = None) -> Key
             master_key=parse_master_key(settings.master_key, source="MAHAVISHNU_SECRETS__LOCAL__MASTER_KEY"),
         )
     if settings.key_file is not None:
-        return KeyMaterial(
-            source=f"key file {settings.key_file}", master_key=read_key_file(settings.key_file)
-        )
+        return KeyMaterial(source=f"key file {settings.key_file}", master_key=read_key_file(settings.key_file))
     if settings.passphrase is not None:
         if not settings.passphrase:
             raise KeySourceError("MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE is set but empty")

@@ -173,8 +173,7 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         if missing:
             raise ConfigError(f"{source}: bindings.{identity} names undefined role(s) {missing}")
     impersonation = {
-        real: _string_list(claims, f"impersonation.{real}")
-        for real, claims in data.get("impersonation", {}).items()
+        real: _string_list(claims, f"impersonation.{real}") for real, claims in data.get("impersonation", {}).items()
     }
     return Policy(
         roles=MappingProxyType(roles),

@@ -166,8 +166,7 @@ class SecretVault:
             self._record(action, audited_path, recorded_version, "ok")
         except Exception as exc:
             raise AuditWriteError(
-                f"{action} on {path!r} ran but its audit record could not be written "
-                f"({type(exc).__name__}: {exc})"
+                f"{action} on {path!r} ran but its audit record could not be written ({type(exc).__name__}: {exc})"
                 if action not in ("get", "get_pending")
                 else f"{action} on {path!r} refused: the audit record could not be written ({exc})"
             ) from None

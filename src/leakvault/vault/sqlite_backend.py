@@ -78,17 +78,13 @@ class SqliteBackend:
         if deleted is not None:
             raise VersionDeletedError(path, number)
         plaintext = _crypto.decrypt_version(self._key(), path, number, bytes(ciphertext))
-        return SecretValue(
-            path=path, version=number, value=plaintext, created=datetime.fromisoformat(created)
-        )
+        return SecretValue(path=path, version=number, value=plaintext, created=datetime.fromisoformat(created))
 
     def list(self, prefix: str = "") -> list[str]:
         # GLOB with the prefix's metacharacters escaped is exact; LIKE would be case-insensitive.
         pattern = "".join(f"[{c}]" if c in "*?[" else c for c in prefix) + "*"
         with self._file.transaction(write=False) as conn:
-            rows = conn.execute(
-                "SELECT path FROM secrets WHERE path GLOB ? ORDER BY path", (pattern,)
-            ).fetchall()
+            rows = conn.execute("SELECT path FROM secrets WHERE path GLOB ? ORDER BY path", (pattern,)).fetchall()
         return [r[0] for r in rows]
 
     def metadata(self, path: str) -> SecretMetadata:
@@ -129,9 +125,7 @@ class SqliteBackend:
 
     def _write(self, conn: sqlite3.Connection, path: str, value: bytes, cas: int | None) -> VersionInfo:
         now = _ts(self._clock())
-        row = conn.execute(
-            "SELECT current_version, max_versions FROM secrets WHERE path = ?", (path,)
-        ).fetchone()
+        row = conn.execute("SELECT current_version, max_versions FROM secrets WHERE path = ?", (path,)).fetchone()
         current = 0 if row is None else row[0]
         if cas is not None and cas != current:
             raise CasConflictError(path, cas, current)
@@ -144,30 +138,21 @@ class SqliteBackend:
                 (path, number, now, now),
             )
         else:
-            conn.execute(
-                "UPDATE secrets SET current_version = ?, updated = ? WHERE path = ?", (number, now, path)
-            )
+            conn.execute("UPDATE secrets SET current_version = ?, updated = ? WHERE path = ?", (number, now, path))
         conn.execute(
             "INSERT INTO versions (path, version, created, ciphertext) VALUES (?, ?, ?, ?)",
             (path, number, now, ciphertext),
         )
         max_versions = 0 if row is None else row[1]
         if max_versions > 0:
-            conn.execute(
-                "DELETE FROM versions WHERE path = ? AND version <= ?", (path, number - max_versions)
-            )
+            conn.execute("DELETE FROM versions WHERE path = ? AND version <= ?", (path, number - max_versions))
         return VersionInfo(version=number, created=datetime.fromisoformat(now))
 
     def _versions_exist(self, conn: sqlite3.Connection, path: str, versions: Sequence[int]) -> None:
         if conn.execute("SELECT 1 FROM secrets WHERE path = ?", (path,)).fetchone() is None:
             raise SecretNotFoundError(path)
         for number in versions:
-            if (
-                conn.execute(
-                    "SELECT 1 FROM versions WHERE path = ? AND version = ?", (path, number)
-                ).fetchone()
-                is None
-            ):
+            if conn.execute("SELECT 1 FROM versions WHERE path = ? AND version = ?", (path, number)).fetchone() is None:
                 raise SecretNotFoundError(path, number)
 
     def delete(self, path: str, versions: Sequence[int] | None = None) -> None:
@@ -180,8 +165,7 @@ class SqliteBackend:
             self._versions_exist(conn, path, versions)
             now = _ts(self._clock())
             conn.executemany(
-                "UPDATE versions SET deleted = ? "
-                "WHERE path = ? AND version = ? AND deleted IS NULL AND destroyed = 0",
+                "UPDATE versions SET deleted = ? WHERE path = ? AND version = ? AND deleted IS NULL AND destroyed = 0",
                 [(now, path, v) for v in versions],
             )
             conn.execute("UPDATE secrets SET updated = ? WHERE path = ?", (now, path))

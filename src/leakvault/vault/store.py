@@ -100,18 +100,19 @@ class VaultFile:
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(
-        cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
-    ) -> VaultFile:
+    def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> VaultFile:
         """Open an existing vault file; VaultNotInitializedError / VaultFormatError if it is not one."""
         file = Path(path)
         if not file.exists():
             raise VaultNotInitializedError(f"no vault at {file} (run 'leakvault vault init')")
         if not file.is_file():
             raise VaultFormatError(f"{file} is not a file")
-        vault = cls(file, cls._connect(file, busy_timeout_ms))
+        _check_magic(file)
+        # Check the format before any pragma: setting WAL mode would write to a foreign database.
+        vault = cls(file, cls._connect(file, busy_timeout_ms, configure=False))
         try:
             vault._check_format()
+            vault._configure(busy_timeout_ms)
         except BaseException:
             vault.close()
             raise
@@ -162,38 +163,31 @@ class VaultFile:
         return vault
 
     @staticmethod
-    def _connect(file: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    def _connect(file: Path, busy_timeout_ms: int, *, configure: bool = True) -> sqlite3.Connection:
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per operation.
-            conn = sqlite3.connect(
-                file, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(file, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise VaultError(f"cannot open vault {file}: {_describe(exc)}") from None
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                # A read-only directory cannot hold the -wal/-shm files WAL needs.
-                raise VaultError(
-                    f"cannot use vault {file}: WAL journal unavailable (is the directory read-only?)"
-                )
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA secure_delete = ON")
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise _translate(exc, file) from None
-        except BaseException:
-            conn.close()
-            raise
+        if configure:
+            try:
+                _apply_pragmas(conn, file, busy_timeout_ms)
+            except BaseException:
+                conn.close()
+                raise
         return conn
+
+    def _configure(self, busy_timeout_ms: int) -> None:
+        _apply_pragmas(self._conn, self.path, busy_timeout_ms)
 
     def _check_format(self) -> None:
         try:
             rows = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
-            raise VaultFormatError(f"{self.path} is not a leakvault vault ({_describe(exc)})") from None
+            lowered = _describe(exc).lower()
+            if "no such table" in lowered or "not a database" in lowered:
+                raise VaultFormatError(f"{self.path} is not a leakvault vault ({_describe(exc)})") from None
+            raise _translate(exc, self.path) from None
         if rows.get("format") != FORMAT_NAME.encode():
             raise VaultFormatError(f"{self.path} is not a leakvault vault (no vault header)")
         schema = int(rows.get("schema_version", b"0"))
@@ -248,9 +242,35 @@ class VaultFile:
     def write_header(self, header: KeyHeader) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM meta WHERE key IN ('kdf', 'kdf_salt', 'kdf_iterations', 'wrapped_key')")
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", _header_rows(header).items()
-            )
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", _header_rows(header).items())
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_magic(file: Path) -> None:
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(100)
+    except OSError as exc:
+        raise VaultError(f"cannot read vault {file}: {exc.strerror or exc}") from None
+    if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
+        what = "empty" if not head else "truncated" if head.startswith(_SQLITE_MAGIC) else "not a database"
+        raise VaultFormatError(f"{file} is not a leakvault vault ({what})")
+
+
+def _apply_pragmas(conn: sqlite3.Connection, file: Path, busy_timeout_ms: int) -> None:
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            # A read-only directory cannot hold the -wal/-shm files WAL needs.
+            raise VaultError(f"cannot use vault {file}: WAL journal unavailable (is the directory read-only?)")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+    except sqlite3.DatabaseError as exc:
+        raise _translate(exc, file) from None
 
 
 def _header_rows(header: KeyHeader) -> dict[str, bytes]:
@@ -303,15 +323,11 @@ def header_for_new_vault(
     iterations: int = _crypto.DEFAULT_ITERATIONS,
 ) -> KeyHeader:
     """The header of a new vault: key check, plus the wrapped key when a passphrase is given."""
-    wrapped = (
-        None if passphrase is None else _crypto.seal_master_key(master, passphrase, iterations=iterations)
-    )
+    wrapped = None if passphrase is None else _crypto.seal_master_key(master, passphrase, iterations=iterations)
     return KeyHeader(key_check=_crypto.key_check(master), wrapped=wrapped)
 
 
-def unlock(
-    header: KeyHeader, *, master_key: _crypto.MasterKey | None, passphrase: str | None
-) -> _crypto.MasterKey:
+def unlock(header: KeyHeader, *, master_key: _crypto.MasterKey | None, passphrase: str | None) -> _crypto.MasterKey:
     """Return the master key from a directly supplied key or a passphrase, checked against the header."""
     if master_key is not None:
         if not _crypto.matches_key_check(master_key, header.key_check):

@@ -1,0 +1,60 @@
+"""Child processes for the fault tests: concurrent writers and a writer that gets SIGKILLed.
+
+Run as ``python _worker.py MODE ARGS`` with the vault configured through MAHAVISHNU_SECRETS__*.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from leakvault.vault.errors import CasConflictError
+from leakvault.vault.factory import open_vault
+
+
+def increment(path: str, count: int, start_file: str) -> None:
+    """Add 1 to the integer at `path` `count` times, with check-and-set and retry on conflict."""
+    conflicts = 0
+    with open_vault() as sv:
+        while not Path(start_file).exists():  # start together so the writers really overlap
+            time.sleep(0.001)
+        done = 0
+        while done < count:
+            current = sv.get(path)
+            try:
+                sv.update(path, str(int(current.text()) + 1), cas=current.version)
+            except CasConflictError:
+                conflicts += 1
+                continue
+            done += 1
+    print(conflicts, flush=True)
+
+
+def expected_value(i: int) -> str:
+    """The value write number `i` stores; sizes vary so that some writes span several pages."""
+    return f"value-{i}-" + "x" * (i % 7 * 700)
+
+
+def write_forever(path: str) -> None:
+    """Write versions 1, 2, 3, ... and report each one on stdout only after it is committed."""
+    with open_vault() as sv:
+        i = 0
+        while True:
+            i += 1
+            info = sv.set(path, expected_value(i))
+            print(info.version, i, flush=True)
+
+
+def main() -> None:
+    mode, *args = sys.argv[1:]
+    if mode == "increment":
+        increment(args[0], int(args[1]), args[2])
+    elif mode == "write-forever":
+        write_forever(args[0])
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    main()
