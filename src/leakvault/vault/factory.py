@@ -32,7 +32,7 @@ BackendFactory = Callable[[VaultSettings], SecretBackend]
 BACKENDS: dict[str, str] = {}
 
 
-def _policy_from_file(settings: VaultSettings) -> Policy | None:
+def load_policy_file(settings: VaultSettings) -> Policy | None:
     if settings.policy_file is None:
         return None
     try:
@@ -76,7 +76,7 @@ def open_vault(
 ) -> SecretVault:
     """Open the configured vault, unlocked and ready; the caller closes it (or uses ``with``)."""
     settings = load_settings() if settings is None else settings
-    policy = _policy_from_file(settings)
+    policy = load_policy_file(settings)
     identity = identity or settings.identity
     if settings.backend == "local":
         backend, audit = open_local_backend(settings, key=key, prompt=prompt, clock=clock)

@@ -1,0 +1,177 @@
+"""Pieces every remote backend shares: typed settings, lazy SDK import, bounded retries, value codec."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from leakvault.errors import ConfigError
+from leakvault.vault.backends.errors import BackendNotInstalledError, BackendThrottledError
+from leakvault.vault.config import ENV_PREFIX
+
+T = TypeVar("T")
+
+# The longest single back-off pause; with the default 4 retries and 0.25 s base the worst total
+# wait is about 4 s, which keeps a throttled CLI call bounded but gives the service room to recover.
+MAX_DELAY_SECONDS = 8.0
+
+
+def import_sdk(module: str, *, backend: str, package: str, extra: str) -> ModuleType:
+    """Import an optional SDK module, or explain which extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise BackendNotInstalledError(backend, package, extra) from None
+        raise
+
+
+class Section:
+    """Typed access to one settings section (``MAHAVISHNU_SECRETS__<NAME>__<KEY>``)."""
+
+    def __init__(self, name: str, raw: Mapping[str, Any]) -> None:
+        self.name = name
+        self._raw = raw
+
+    def variable(self, key: str) -> str:
+        return f"{ENV_PREFIX}{self.name.upper()}__{key.upper()}"
+
+    def str(self, key: str, default: str | None = None) -> str | None:
+        value = self._raw.get(key)
+        if value is None or value == "":
+            return default
+        if isinstance(value, Mapping):
+            raise ConfigError(f"{self.variable(key)} must be a value, not a section")
+        return str(value)
+
+    def required(self, key: str, what: str) -> str:
+        value = self.str(key)
+        if value is None:
+            raise ConfigError(f"{self.variable(key)} is not set: the {self.name} backend needs {what}")
+        return value
+
+    def bool(self, key: str, default: bool) -> bool:
+        raw = self.str(key)
+        if raw is None:
+            return default
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{self.variable(key)} must be true or false, got {raw!r}")
+
+    def number(self, key: str, default: float, *, minimum: float = 0) -> float:
+        raw = self.str(key)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{self.variable(key)} must be a number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{self.variable(key)} must be at least {minimum:g}, got {raw!r}")
+        return value
+
+    def path(self, key: str, *, must_exist: bool = True) -> Path | None:
+        raw = self.str(key)
+        if raw is None:
+            return None
+        path = Path(os.path.expanduser(raw))
+        if must_exist and not path.is_file():
+            raise ConfigError(f"{self.variable(key)}: no such file {path}")
+        return path
+
+    def prefix(self) -> str:
+        """The optional name prefix under which this backend keeps leakvault's secrets."""
+        raw = self.str("prefix", "") or ""
+        if raw and not raw.endswith("/"):
+            raw += "/"
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential back-off with full jitter for throttled or briefly unavailable services."""
+
+    retries: int = 4
+    base_delay: float = 0.25
+
+    @classmethod
+    def from_section(cls, section: Section) -> RetryPolicy:
+        return cls(
+            retries=int(section.number("max_retries", cls.retries)),
+            base_delay=section.number("retry_base_delay", cls.base_delay),
+        )
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        # Full jitter (a random pause up to the exponential bound) spreads out clients that were
+        # throttled together, so they do not all come back at the same instant.
+        return min(MAX_DELAY_SECONDS, self.base_delay * (2**attempt)) * rng()
+
+
+def with_retries(
+    operation: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    is_retryable: Callable[[BaseException], bool],
+    service: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `operation`, retrying throttled attempts up to ``policy.retries`` times.
+
+    A non-retryable error propagates unchanged; when retries run out the last throttling error
+    becomes a `BackendThrottledError`.
+    """
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return operation()
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
+            if attempt >= policy.retries:
+                waited = time.monotonic() - started
+                raise BackendThrottledError(
+                    f"{service} throttled or refused the request {attempt + 1} times over {waited:.1f} s "
+                    f"({describe(exc)}); try again later or raise the max_retries setting"
+                ) from None
+            sleep(policy.delay(attempt))
+            attempt += 1
+
+
+def describe(exc: BaseException, limit: int = 200) -> str:
+    """A one-line, bounded description of an SDK exception (they are often multi-line)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+# Text-only services (KV v2 data, Azure values) hold a binary value base64-encoded and say so in a
+# marker, so that a UTF-8 value stays readable by other tools exactly as written.
+
+
+def is_text(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def b64encode(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
