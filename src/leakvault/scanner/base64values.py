@@ -20,8 +20,20 @@ from leakvault.scanner.filters import INLINE_ALLOW_MARKERS
 from leakvault.scanner.model import Chunk
 
 CONFIG_SUFFIXES = (
-    ".env", ".yaml", ".yml", ".json", ".toml", ".ini", ".cfg", ".conf", ".properties", ".tfvars", ".tf",
-    ".xml", ".config", ".plist",
+    ".env",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".properties",
+    ".tfvars",
+    ".tf",
+    ".xml",
+    ".config",
+    ".plist",
 )
 CONFIG_NAMES = frozenset({".env", ".npmrc", ".pypirc", ".netrc", "credentials", "config"})
 MIN_ENCODED = 16

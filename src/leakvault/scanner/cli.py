@@ -71,6 +71,19 @@ def emit_warnings(warnings: list[str]) -> None:
 )
 @click.option("--no-redact", is_flag=True, help="Print whole secrets (never the default).")
 @click.option("--exit-zero", is_flag=True, help="Report findings but exit 0.")
+@click.option("--staged", is_flag=True, help="Scan the git index: only the lines the next commit adds.")
+@click.option(
+    "--git",
+    "git_range",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[REV_RANGE]",
+    help="Scan git history: every line added in REV_RANGE (default: all refs); PATHS limit it.",
+)
+@click.option("--since", metavar="DATE", help="With --git: only commits after DATE (as git log --since).")
+@click.option("--until", metavar="DATE", help="With --git: only commits before DATE (as git log --until).")
+@click.option("--baseline", "baseline_path", metavar="FILE", help="Do not report findings accepted in FILE.")
 def scan(
     paths: tuple[str, ...],
     format_name: str,
@@ -80,16 +93,25 @@ def scan(
     engine: str,
     no_redact: bool,
     exit_zero: bool,
+    staged: bool = False,
+    git_range: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    baseline_path: str | None = None,
 ) -> int:
     """Scan files and directories for secrets ('-' reads stdin). Exit 0 clean, 1 findings, 2 errors."""
     from leakvault.scanner.api import build_scanner
-    from leakvault.scanner.api import scan as run_scan
+    from leakvault.scanner.baseline import resolve_baseline_path, use_baseline
     from leakvault.scanner.config import load_config
     from leakvault.scanner.report import render
+    from leakvault.scanner.targets import ScanTarget, run_target
 
     config = load_config(config_path, Path.cwd())
     scanner = build_scanner(config)
-    result = run_scan(list(paths) or ["."], config, jobs=jobs, scanner=scanner)
+    result = run_target(ScanTarget.from_options(paths, staged, git_range, since, until), config, scanner, jobs)
+    baseline_file = resolve_baseline_path(baseline_path, config.raw, config.source)
+    if baseline_file is not None:
+        click.echo(f"leakvault: {use_baseline(result, baseline_file)}", err=True)
     color = format_name == "text" and output is None and sys.stdout.isatty()
     rules = [compiled.rule for compiled in scanner.rules]
     write_output(render(format_name, result, rules, reveal=no_redact, color=color), output)

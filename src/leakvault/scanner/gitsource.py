@@ -308,9 +308,7 @@ class GitScope:
         return self.exclude is None or not self.exclude.match_file(repo_path)
 
 
-def make_scope(
-    exclude: Sequence[str], max_size: int, paths: Sequence[str] = (), cwd: str | None = None
-) -> GitScope:
+def make_scope(exclude: Sequence[str], max_size: int, paths: Sequence[str] = (), cwd: str | None = None) -> GitScope:
     """The scope of a git scan from the working directory: its repository, the config excludes and
     the root `.leakvaultignore`, and (for pre-commit) the file names given on the command line."""
     cwd = os.path.realpath(cwd or os.getcwd())
@@ -397,8 +395,16 @@ def _staged_chunk(patch: _FilePatch, display: str, blobs: BlobReader, max_size: 
     return Chunk(path=display, data=text, line_filter=added)
 
 
-_DIFF_OPTIONS = ("-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--full-index", "-M", "--src-prefix=a/",
-                 "--dst-prefix=b/")
+_DIFF_OPTIONS = (
+    "-U0",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--full-index",
+    "-M",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
 
 
 def iter_staged(scope: GitScope) -> Iterator[GitItem]:
@@ -435,10 +441,26 @@ def iter_history(
     elif not run_git(scope.root, "for-each-ref", "--count=1").strip() and not _has_head(scope.root):
         return  # an empty repository: nothing to scan
     command = _git_command(
-        scope.root, "log", "-p", *_DIFF_OPTIONS, "--topo-order", "--reverse", "--diff-merges=first-parent",
-        LOG_FORMAT, *revisions, "--",
+        scope.root,
+        "log",
+        "-p",
+        *_DIFF_OPTIONS,
+        "--topo-order",
+        "--reverse",
+        "--diff-merges=first-parent",
+        LOG_FORMAT,
+        *revisions,
+        "--",
+        *_pathspecs(scope),
     )
     yield from _stream(command, scope, commit=None, whole_blob=False)
+
+
+def _pathspecs(scope: GitScope) -> list[str]:
+    """The scope's paths for git to limit by (literal: no globbing of odd file names)."""
+    if scope.only is None or "" in scope.only:
+        return []
+    return [f":(literal){path}" for path in scope.only]
 
 
 def _has_head(root: str) -> bool:
