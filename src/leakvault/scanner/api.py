@@ -17,7 +17,7 @@ from leakvault.patterns.loader import load_builtin_rules
 from leakvault.scanner.config import ScanConfig, load_config
 from leakvault.scanner.engine import Scanner, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
-from leakvault.scanner.source import FileRef, Skipped, SkipReason, iter_files, read_file, read_stdin
+from leakvault.scanner.source import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 
 # Below this many files a pool costs more (fork + pickling) than it saves.
 POOL_THRESHOLD_FILES = 48
@@ -51,7 +51,8 @@ def scan_chunks(scanner: Scanner, chunks: Iterable[Chunk | Skipped], result: Sca
         if isinstance(item, Skipped):
             record_skip(item, result.stats, result.warnings)
             continue
-        result.stats.files_scanned += 1
+        if item.location is None:  # derived chunks (notebook cells, decoded values) belong to a counted file
+            result.stats.files_scanned += 1
         result.stats.bytes_scanned += len(item.data)
         outcome = scanner.scan_chunk(item)
         result.findings.extend(outcome.findings)
@@ -64,7 +65,7 @@ def _scan_batch(refs: list[FileRef]) -> ScanResult:
         raise RuntimeError("worker started without a scanner; the pool must be forked after build_scanner")
     result = ScanResult()
     max_size = _worker_scanner.config.max_file_size
-    scan_chunks(_worker_scanner, (read_file(ref, max_size) for ref in refs), result)
+    scan_chunks(_worker_scanner, iter_file_chunks(refs, max_size), result)
     return result
 
 
@@ -72,7 +73,7 @@ def _scan_files(scanner: Scanner, refs: list[FileRef], jobs: int, result: ScanRe
     global _worker_scanner
     max_size = scanner.config.max_file_size
     if jobs <= 1 or len(refs) < POOL_THRESHOLD_FILES:
-        scan_chunks(scanner, (read_file(ref, max_size) for ref in refs), result)
+        scan_chunks(scanner, iter_file_chunks(refs, max_size), result)
         return
     _worker_scanner = scanner
     batches = [refs[i : i + BATCH_FILES] for i in range(0, len(refs), BATCH_FILES)]

@@ -11,12 +11,13 @@ import codecs
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 import pathspec
 
+from leakvault.scanner.derived import expand_chunk
 from leakvault.scanner.model import Chunk
 
 IGNORE_FILE_NAMES = (".gitignore", ".leakvaultignore")
@@ -176,6 +177,17 @@ def read_file(ref: FileRef, max_size: int) -> Chunk | Skipped:
     if text is None:
         return Skipped(ref.display, SkipReason.BINARY)
     return Chunk(path=ref.display, data=text)
+
+
+def iter_file_chunks(refs: Iterable[FileRef], max_size: int) -> Iterator[Chunk | Skipped]:
+    """Each file read as `read_file` does, then expanded: a notebook into its cells and text
+    outputs, a config file's base64 values decoded (see scanner/derived.py)."""
+    for ref in refs:
+        item = read_file(ref, max_size)
+        if isinstance(item, Skipped):
+            yield item
+        else:
+            yield from expand_chunk(item)
 
 
 def read_stdin(max_size: int) -> Chunk | Skipped:
