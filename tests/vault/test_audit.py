@@ -163,9 +163,21 @@ def test_tail_truncation_caught_by_expected_head(settings: VaultSettings, vault_
         pinned = sv.verify_audit().head
     _tamper(vault_path, "DELETE FROM audit WHERE seq >= 8")
     with open_vault(settings) as sv:
-        report = sv.verify_audit()
-    assert report.ok  # a chain alone cannot show this ...
-    assert report.head != pinned  # ... which is why the CLI takes --expect-head
+        assert sv.verify_audit().ok  # a chain alone cannot show this ...
+        report = sv.verify_audit(expect_head=pinned)  # ... which is why verify takes a pinned head
+    assert not report.ok
+    assert report.problem is not None
+    assert "pinned head" in report.problem
+
+
+def test_expected_head_survives_growth(settings: VaultSettings) -> None:
+    """A pinned head stays valid while new records are appended after it."""
+    _populate(settings)
+    with open_vault(settings) as sv:
+        pinned = sv.verify_audit().head
+        sv.set("more/records", "x")
+        sv.get("more/records")
+        assert sv.verify_audit(expect_head=pinned).ok
 
 
 def test_concurrent_appenders_keep_chain(tmp_path: Path) -> None:

@@ -104,11 +104,16 @@ class AuditLog:
         for (text,) in rows:
             yield AuditRecord(**json.loads(text))
 
-    def verify(self) -> VerifyReport:
-        """Recompute the chain; report the first edited, missing or reordered record."""
+    def verify(self, *, expect_head: str | None = None) -> VerifyReport:
+        """Recompute the chain; report the first edited, missing or reordered record.
+
+        `expect_head` is a head digest printed by an earlier verify: the trail must still contain
+        the record it belongs to, which catches removal of the newest records.
+        """
         with self._store.transaction(write=False) as conn:
             rows = conn.execute("SELECT seq, record, digest FROM audit ORDER BY seq").fetchall()
         previous = GENESIS
+        pinned_seen = expect_head is None
         for expected_seq, (seq, text, digest) in enumerate(rows, start=1):
             if seq != expected_seq:
                 return VerifyReport(False, len(rows), "", f"record {expected_seq} is missing", expected_seq)
@@ -122,7 +127,12 @@ class AuditLog:
             if not _crypto.digests_equal(computed, bytes(digest)):
                 return VerifyReport(False, len(rows), "", f"record {seq} was altered", seq)
             previous = computed
+            if not pinned_seen and computed.hex() == expect_head.lower():  # type: ignore[union-attr]
+                pinned_seen = True
         head = previous.hex() if rows else ""
+        if not pinned_seen:
+            problem = "the pinned head digest is no longer in the trail: newest records were removed or replaced"
+            return VerifyReport(False, len(rows), head, problem)
         return VerifyReport(True, len(rows), head)
 
 

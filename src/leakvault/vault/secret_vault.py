@@ -336,9 +336,10 @@ class SecretVault:
         log = self._require_audit()
         return self._run("audit_read", "admin", None, lambda: tuple(log.records()))
 
-    def verify_audit(self) -> VerifyReport:
+    def verify_audit(self, *, expect_head: str | None = None) -> VerifyReport:
+        """Check the audit chain (and that it still contains the record `expect_head` pinned)."""
         log = self._require_audit()
-        return self._run("audit_verify", "admin", None, log.verify)
+        return self._run("audit_verify", "admin", None, lambda: log.verify(expect_head=expect_head))
 
     def _require_audit(self) -> AuditLog:
         if self._audit is None:
