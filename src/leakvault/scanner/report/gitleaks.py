@@ -1,6 +1,13 @@
 """A gitleaks-compatible JSON report, so tools built for gitleaks (Crackerjack among them) read ours.
 
-Field names and types follow gitleaks 8's report: a JSON array of objects.
+Checked against the report gitleaks 8.30 writes (``gitleaks git|dir -f json``): a JSON array of
+objects with the same field names, in the same order, with the same types. Differences, on
+purpose: ``Secret`` and ``Match`` are redacted our way (``ghp_*****``) unless ``--no-redact``;
+``Match`` is the secret, not the whole regex match; ``Fingerprint`` is our stable
+``rule:path:hash`` (gitleaks uses ``[commit:]file:rule:line``); columns are exact 1-based
+character columns with ``EndColumn`` inclusive, as gitleaks means them (gitleaks itself reports
+one column too many on every line but the first); and ``Severity`` (high/medium/low) is added,
+which betterleaks and Crackerjack read. ``Link`` is left out when empty, as gitleaks does.
 """
 
 from __future__ import annotations
@@ -9,13 +16,14 @@ import json
 from typing import Any
 
 from leakvault.scanner.model import ScanResult
-from leakvault.scanner.report.common import previews, shown_secret
+from leakvault.scanner.report.common import shown_secret
 
 
 def render_gitleaks(result: ScanResult, *, reveal: bool = False) -> str:
     records: list[dict[str, Any]] = []
-    for finding, line_preview in zip(result.findings, previews(result.findings, reveal), strict=True):
+    for finding in result.findings:
         commit = finding.commit
+        secret = shown_secret(finding, reveal)
         records.append(
             {
                 "RuleID": finding.rule_id,
@@ -23,22 +31,20 @@ def render_gitleaks(result: ScanResult, *, reveal: bool = False) -> str:
                 "StartLine": finding.line,
                 "EndLine": finding.end_line,
                 "StartColumn": finding.column,
-                "EndColumn": finding.end_column,
-                "Line": line_preview,
-                "Match": shown_secret(finding, reveal),
-                "Secret": shown_secret(finding, reveal),
+                "EndColumn": max(finding.end_column - 1, 1),  # gitleaks' end column is inclusive
+                "Match": secret,
+                "Secret": secret,
                 "File": finding.path,
                 "SymlinkFile": "",
                 "Commit": commit.sha if commit else "",
-                "Link": "",
                 "Entropy": finding.entropy,
                 "Author": commit.author if commit else "",
                 "Email": commit.email if commit else "",
                 "Date": commit.date if commit else "",
                 "Message": "",
                 "Tags": list(finding.tags),
-                "Severity": finding.severity,
                 "Fingerprint": finding.fingerprint,
+                "Severity": finding.severity,
             }
         )
     return json.dumps(records, indent=1, ensure_ascii=False) + "\n"
