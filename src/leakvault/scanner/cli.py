@@ -84,6 +84,8 @@ def emit_warnings(warnings: list[str]) -> None:
 @click.option("--since", metavar="DATE", help="With --git: only commits after DATE (as git log --since).")
 @click.option("--until", metavar="DATE", help="With --git: only commits before DATE (as git log --until).")
 @click.option("--baseline", "baseline_path", metavar="FILE", help="Do not report findings accepted in FILE.")
+@click.option("--fix", is_flag=True, help="Plan moving each secret into the vault: print the diff, write nothing.")
+@click.option("--apply", "apply_fix", is_flag=True, help="With --fix: store values, rewrite files, update the mapping.")
 def scan(
     paths: tuple[str, ...],
     format_name: str,
@@ -98,6 +100,8 @@ def scan(
     since: str | None = None,
     until: str | None = None,
     baseline_path: str | None = None,
+    fix: bool = False,
+    apply_fix: bool = False,
 ) -> int:
     """Scan files and directories for secrets ('-' reads stdin). Exit 0 clean, 1 findings, 2 errors."""
     from leakvault.scanner.api import build_scanner
@@ -112,6 +116,11 @@ def scan(
     baseline_file = resolve_baseline_path(baseline_path, config.raw, config.source)
     if baseline_file is not None:
         click.echo(f"leakvault: {use_baseline(result, baseline_file)}", err=True)
+    if fix or apply_fix:
+        from leakvault.scanner.fix.command import run_fix_command
+
+        return run_fix_command(result, apply=apply_fix, fix=fix, format_name=format_name, output=output,
+                               reveal=no_redact, exit_zero=exit_zero)
     color = format_name == "text" and output is None and sys.stdout.isatty()
     rules = [compiled.rule for compiled in scanner.rules]
     write_output(render(format_name, result, rules, reveal=no_redact, color=color), output)

@@ -1,0 +1,79 @@
+"""``leakvault scan --fix [--apply]``: plan (a diff, nothing written) or apply, then summarise.
+
+Exit codes follow ``scan``: 0 when nothing is left to fix, 1 when findings remain (always, for a
+plan, since it changes nothing), 2 for usage, configuration, vault or I/O errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from leakvault.scanner.fix.applier import apply_plan, known_values
+from leakvault.scanner.fix.history import first_commits
+from leakvault.scanner.fix.naming import repository_root
+from leakvault.scanner.fix.planner import plan_fixes
+from leakvault.scanner.fix.render import Redactor, render_plan, render_summary
+from leakvault.scanner.model import ScanResult
+
+MAPPING_HINT = ".leakvault/env.toml"
+
+
+def _open_vault() -> object:
+    from leakvault.vault.config import load_settings
+    from leakvault.vault.factory import open_vault
+
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+
+    def prompt(label: str) -> str:
+        value: str = click.prompt(label, hide_input=True, err=True)
+        return value
+
+    return open_vault(load_settings(), prompt=prompt if interactive else None)
+
+
+def run_fix(
+    result: ScanResult, *, apply: bool, reveal: bool, exit_zero: bool, cwd: Path | None = None
+) -> tuple[str, int]:
+    """Plan, and with ``apply`` carry out, the fix of ``result``'s findings: (text to print, exit code)."""
+    cwd = cwd or Path.cwd()
+    root = repository_root(cwd)
+    clean = Redactor([finding.secret for finding in result.findings], reveal)
+    if not apply:
+        plan = plan_fixes(result.findings, cwd=cwd, root=root)
+        code = 1 if result.findings and not exit_zero else 0
+        return render_plan(plan, clean, applying=False), code
+
+    from leakvault.vault.secret_vault import SecretVault
+
+    vault = _open_vault()
+    assert isinstance(vault, SecretVault)  # noqa: S101 - narrowing the factory's return for mypy
+    with vault:
+        plan = plan_fixes(result.findings, cwd=cwd, root=root, known=known_values(vault, root / MAPPING_HINT))
+        clean = Redactor([*clean.secrets, *plan.all_secret_values()], reveal)
+        report = apply_plan(plan, vault)
+    history = first_commits(root, [secret.value for secret in plan.secrets]) if plan.secrets else {}
+    text = render_plan(plan, clean, applying=True) + render_summary(
+        plan, report, history, clean, history_checked=(root / ".git").exists()
+    )
+    remaining = bool(plan.refusals or report.failures)
+    return text, 1 if remaining and not exit_zero else 0
+
+
+def run_fix_command(
+    result: ScanResult, *, apply: bool, fix: bool, format_name: str, output: str | None, reveal: bool, exit_zero: bool
+) -> int:
+    """The ``scan --fix`` branch of the scan command: check the flags, run, print, exit code."""
+    from leakvault.errors import UsageError
+    from leakvault.scanner.cli import emit_warnings, write_output
+
+    if apply and not fix:
+        raise UsageError("--apply goes with --fix: leakvault scan --fix --apply [PATH ...]")
+    if format_name != "text":
+        raise UsageError("--fix prints a unified diff and a summary; drop --format")
+    text, code = run_fix(result, apply=apply, reveal=reveal, exit_zero=exit_zero)
+    write_output(text, output)
+    emit_warnings(result.warnings)
+    return code
