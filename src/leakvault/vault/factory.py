@@ -28,8 +28,14 @@ from leakvault.vault.store import VaultFile, header_for_new_vault, unlock
 
 BackendFactory = Callable[[VaultSettings], SecretBackend]
 
-# name -> "module:function"; the backends issue adds hashicorp, aws, azure, gcp.
-BACKENDS: dict[str, str] = {}
+# name -> "module:function" (leakvault.vault.backends; each imports its SDK only when opened).
+BACKENDS: dict[str, str] = {
+    "hashicorp": "leakvault.vault.backends.hashicorp:open_backend",
+    "transit": "leakvault.vault.backends.transit:open_backend",
+    "aws": "leakvault.vault.backends.aws:open_backend",
+    "azure": "leakvault.vault.backends.azure:open_backend",
+    "gcp": "leakvault.vault.backends.gcp:open_backend",
+}
 
 
 def load_policy_file(settings: VaultSettings) -> Policy | None:

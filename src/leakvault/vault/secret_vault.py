@@ -36,7 +36,7 @@ from leakvault.vault.model import (
 from leakvault.vault.rbac import POLICY_PATH, SINGLE_USER, Policy, parse_policy
 
 if TYPE_CHECKING:
-    from leakvault.vault.rotation import Generator, RotationResult, Verifier
+    from leakvault.vault.rotation import Applier, Generator, RotationResult, Verifier
 
 T = TypeVar("T")
 
@@ -302,12 +302,24 @@ class SecretVault:
         *,
         generator: Generator,
         verify: Verifier | None = None,
-        apply: Callable[[bytes], None] | None = None,
+        apply: Applier | None = None,
+        rollback_apply: Applier | None = None,
+        resume: bool = False,
+        discard_pending: bool = False,
     ) -> RotationResult:
         """Generate, stage, apply, verify and promote a new value; see `leakvault.vault.rotation`."""
         from leakvault.vault.rotation import rotate
 
-        return rotate(self, path, generator=generator, verify=verify, apply=apply)
+        return rotate(
+            self,
+            path,
+            generator=generator,
+            verify=verify,
+            apply=apply,
+            rollback_apply=rollback_apply,
+            resume=resume,
+            discard_pending=discard_pending,
+        )
 
     # -- administration --------------------------------------------------------------------------
 
