@@ -6,9 +6,11 @@ import base64
 import importlib
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -22,6 +24,8 @@ T = TypeVar("T")
 # The longest single back-off pause; with the default 4 retries and 0.25 s base the worst total
 # wait is about 4 s, which keeps a throttled CLI call bounded but gives the service room to recover.
 MAX_DELAY_SECONDS = 8.0
+DEFAULT_RETRIES = 4
+DEFAULT_BASE_DELAY = 0.25
 
 
 def import_sdk(module: str, *, backend: str, package: str, extra: str) -> ModuleType:
@@ -44,7 +48,7 @@ class Section:
     def variable(self, key: str) -> str:
         return f"{ENV_PREFIX}{self.name.upper()}__{key.upper()}"
 
-    def str(self, key: str, default: str | None = None) -> str | None:
+    def text(self, key: str, default: str | None = None) -> str | None:
         value = self._raw.get(key)
         if value is None or value == "":
             return default
@@ -53,13 +57,13 @@ class Section:
         return str(value)
 
     def required(self, key: str, what: str) -> str:
-        value = self.str(key)
+        value = self.text(key)
         if value is None:
             raise ConfigError(f"{self.variable(key)} is not set: the {self.name} backend needs {what}")
         return value
 
-    def bool(self, key: str, default: bool) -> bool:
-        raw = self.str(key)
+    def flag(self, key: str, default: bool) -> bool:
+        raw = self.text(key)
         if raw is None:
             return default
         lowered = raw.strip().lower()
@@ -70,7 +74,7 @@ class Section:
         raise ConfigError(f"{self.variable(key)} must be true or false, got {raw!r}")
 
     def number(self, key: str, default: float, *, minimum: float = 0) -> float:
-        raw = self.str(key)
+        raw = self.text(key)
         if raw is None:
             return default
         try:
@@ -81,8 +85,8 @@ class Section:
             raise ConfigError(f"{self.variable(key)} must be at least {minimum:g}, got {raw!r}")
         return value
 
-    def path(self, key: str, *, must_exist: bool = True) -> Path | None:
-        raw = self.str(key)
+    def file(self, key: str, *, must_exist: bool = True) -> Path | None:
+        raw = self.text(key)
         if raw is None:
             return None
         path = Path(os.path.expanduser(raw))
@@ -92,7 +96,7 @@ class Section:
 
     def prefix(self) -> str:
         """The optional name prefix under which this backend keeps leakvault's secrets."""
-        raw = self.str("prefix", "") or ""
+        raw = self.text("prefix", "") or ""
         if raw and not raw.endswith("/"):
             raw += "/"
         return raw
@@ -102,20 +106,21 @@ class Section:
 class RetryPolicy:
     """Bounded exponential back-off with full jitter for throttled or briefly unavailable services."""
 
-    retries: int = 4
-    base_delay: float = 0.25
+    retries: int = DEFAULT_RETRIES
+    base_delay: float = DEFAULT_BASE_DELAY
 
     @classmethod
     def from_section(cls, section: Section) -> RetryPolicy:
         return cls(
-            retries=int(section.number("max_retries", cls.retries)),
-            base_delay=section.number("retry_base_delay", cls.base_delay),
+            retries=int(section.number("max_retries", DEFAULT_RETRIES)),
+            base_delay=section.number("retry_base_delay", DEFAULT_BASE_DELAY),
         )
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         # Full jitter (a random pause up to the exponential bound) spreads out clients that were
         # throttled together, so they do not all come back at the same instant.
-        return min(MAX_DELAY_SECONDS, self.base_delay * (2**attempt)) * rng()
+        bound: float = min(MAX_DELAY_SECONDS, self.base_delay * 2.0**attempt)
+        return bound * rng()
 
 
 def with_retries(
@@ -175,3 +180,17 @@ def b64encode(value: bytes) -> str:
 
 def b64decode(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 timestamp as an aware datetime; nanosecond fractions are cut to microseconds."""
+    match = _RFC3339.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    head, fraction, zone = match.group(1), match.group(2) or "", match.group(3)
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    micro = f".{fraction[:6]:0<6}" if fraction else ""
+    return datetime.fromisoformat(f"{head}{micro}{zone}")
+
+
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
