@@ -58,6 +58,14 @@ class SqliteBackend:
             raise VaultError("the vault is closed")
         return self._master
 
+    # The two seams where values meet a cipher; the transit backend overrides them to have Vault's
+    # transit engine encrypt instead (leakvault.vault.backends.transit).
+    def _seal(self, path: str, version: int, value: bytes) -> bytes:
+        return _crypto.encrypt_version(self._key(), path, version, value)
+
+    def _unseal(self, path: str, version: int, blob: bytes) -> bytes:
+        return _crypto.decrypt_version(self._key(), path, version, blob)
+
     # -- reads -----------------------------------------------------------------------------------
 
     def read(self, path: str, version: int | None = None) -> SecretValue:
@@ -77,7 +85,7 @@ class SqliteBackend:
             raise VersionDestroyedError(path, number)
         if deleted is not None:
             raise VersionDeletedError(path, number)
-        plaintext = _crypto.decrypt_version(self._key(), path, number, bytes(ciphertext))
+        plaintext = self._unseal(path, number, bytes(ciphertext))
         return SecretValue(path=path, version=number, value=plaintext, created=datetime.fromisoformat(created))
 
     def list(self, prefix: str = "") -> list[str]:
@@ -131,7 +139,7 @@ class SqliteBackend:
             raise CasConflictError(path, cas, current)
         number = current + 1
         # Encrypt inside the write lock: the version number is only known here.
-        ciphertext = _crypto.encrypt_version(self._key(), path, number, value)
+        ciphertext = self._seal(path, number, value)
         if row is None:
             conn.execute(
                 "INSERT INTO secrets (path, current_version, created, updated) VALUES (?, ?, ?, ?)",
@@ -220,7 +228,7 @@ class SqliteBackend:
     # -- pending (rotation staging) --------------------------------------------------------------
 
     def stage_pending(self, path: str, value: bytes) -> None:
-        ciphertext = _crypto.encrypt_version(self._key(), path, _PENDING_VERSION, value)
+        ciphertext = self._seal(path, _PENDING_VERSION, value)
         with self._file.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO pending (path, created, ciphertext) VALUES (?, ?, ?)",
@@ -232,7 +240,7 @@ class SqliteBackend:
             row = conn.execute("SELECT created, ciphertext FROM pending WHERE path = ?", (path,)).fetchone()
         if row is None:
             return None
-        plaintext = _crypto.decrypt_version(self._key(), path, _PENDING_VERSION, bytes(row[1]))
+        plaintext = self._unseal(path, _PENDING_VERSION, bytes(row[1]))
         return SecretValue(path=path, version=0, value=plaintext, created=datetime.fromisoformat(row[0]))
 
     def promote_pending(self, path: str, *, cas: int | None = None) -> VersionInfo:
@@ -240,7 +248,7 @@ class SqliteBackend:
             row = conn.execute("SELECT ciphertext FROM pending WHERE path = ?", (path,)).fetchone()
             if row is None:
                 raise SecretNotFoundError(path, _PENDING_VERSION)
-            value = _crypto.decrypt_version(self._key(), path, _PENDING_VERSION, bytes(row[0]))
+            value = self._unseal(path, _PENDING_VERSION, bytes(row[0]))
             info = self._write(conn, path, value, cas)
             conn.execute("DELETE FROM pending WHERE path = ?", (path,))
             return info
