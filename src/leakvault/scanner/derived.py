@@ -11,6 +11,7 @@ one stands for a whole file, which is what the file counter counts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from leakvault.scanner.base64values import decoded_chunks
 from leakvault.scanner.model import Chunk
@@ -19,7 +20,10 @@ from leakvault.scanner.notebook import is_notebook, notebook_chunks
 
 def expand_chunk(chunk: Chunk) -> Iterator[Chunk]:
     """``chunk`` itself (or, for a notebook, an empty stand-in for the file and its cells),
-    followed by the chunks derived from it."""
+    followed by the chunks derived from it. CRLF line ends become LF first, so no rule's match
+    (and no fingerprint) ever ends in a stray ``\r``; columns and line numbers are unchanged."""
+    if b"\r\n" in chunk.data:
+        chunk = replace(chunk, data=chunk.data.replace(b"\r\n", b"\n"))
     if is_notebook(chunk.path):
         cells = notebook_chunks(chunk)
         if cells is not None:
