@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
 
 # Isolated from the system's git configuration (hooks, signing, templates); the global file is
 # an empty one of our own (not os.devnull, which is not always a device in sandboxes).
@@ -64,3 +67,11 @@ class GitRepo:
             "commit", "-q", "--allow-empty", "-m", message, env={"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
         )
         return self.git("rev-parse", "HEAD")
+
+
+def json_findings(result: CompletedProcess[str]) -> list[dict[str, Any]]:
+    """The findings of a ``--format json`` run that exited 0 or 1."""
+    assert result.returncode in (0, 1), result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert isinstance(findings, list)
+    return findings

@@ -14,17 +14,10 @@ import pytest
 from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.gitscan import scan_history
-from tests.scanner.gitrepo import GitRepo
+from tests.scanner.gitrepo import GitRepo, json_findings
 from tests.scanner.tokens import github_pat
 
 RunCli = Callable[..., CompletedProcess[str]]
-
-
-def _findings(result: CompletedProcess[str]) -> list[dict[str, object]]:
-    assert result.returncode in (0, 1), result.stderr
-    findings = json.loads(result.stdout)["findings"]
-    assert isinstance(findings, list)
-    return findings
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def test_secret_kept_in_40_commits_is_reported_once_at_its_introduction(
         text = f"DEBUG = True\nTOKEN = '{token}'  # v{index % 3}\n" + "".join(f"x{i} = {i}\n" for i in range(index))
         repo.write("settings.py", text)
         repo.commit(f"change {index}")
-    findings = _findings(run_cli("scan", "--git", "--format", "json", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--git", "--format", "json", cwd=repo.path))
     assert len(findings) == 1
     commit = findings[0]["commit"]
     assert isinstance(commit, dict)
@@ -65,7 +58,7 @@ def test_deleted_secret_is_still_found_in_history(repo: GitRepo, run_cli: RunCli
     repo.commit("remove")
     result = run_cli("scan", "--git", "--format", "json", cwd=repo.path)
     assert result.returncode == 1
-    findings = _findings(result)
+    findings = json_findings(result)
     assert [(f["path"], f["commit"]["sha"]) for f in findings] == [("creds.env", added)]  # type: ignore[index]
     assert run_cli("scan", cwd=repo.path).returncode == 0  # the work tree is clean
 
@@ -91,7 +84,7 @@ def test_merges_report_branch_secrets_once_and_evil_merges_at_the_merge(
     repo.write("conflict.py", f"value = 3\nT = '{merge_token}'\n")
     merge_commit = repo.commit("merge feature")
     assert len(repo.git("rev-list", "--parents", "-n", "1", "HEAD").split()) == 3
-    findings = _findings(run_cli("scan", "--git", "--format", "json", "--no-redact", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--git", "--format", "json", "--no-redact", cwd=repo.path))
     where = sorted((f["secret"], f["commit"]["sha"]) for f in findings)  # type: ignore[index]
     assert where == sorted([(branch_token, branch_commit), (merge_token, merge_commit)])
 
@@ -104,7 +97,7 @@ def test_rename_with_edit_reports_only_the_new_line(repo: GitRepo, run_cli: RunC
     repo.git("mv", "old_name.py", "new_name.py")
     repo.write("new_name.py", (repo.path / "new_name.py").read_text() + f"B = '{new}'\n")
     second = repo.commit("rename and add")
-    findings = _findings(run_cli("scan", "--git", "--format", "json", "--no-redact", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--git", "--format", "json", "--no-redact", cwd=repo.path))
     assert sorted((f["path"], f["secret"], f["commit"]["sha"]) for f in findings) == sorted(  # type: ignore[index]
         [("old_name.py", old, first), ("new_name.py", new, second)]
     )
@@ -118,7 +111,7 @@ def test_binary_blobs_are_skipped_and_counted(repo: GitRepo, run_cli: RunCli, rn
     repo.write("notes.txt", codecs.BOM_UTF16_LE + f"token = {token}\n".encode("utf-16-le"))
     repo.commit("binary and utf-16")
     result = run_cli("scan", "--git", "--format", "json", cwd=repo.path)
-    findings = _findings(result)
+    findings = json_findings(result)
     assert [f["path"] for f in findings] == ["notes.txt"]
     assert json.loads(result.stdout)["stats"]["skipped_binary"] == 2
 
@@ -130,9 +123,9 @@ def test_range_and_dates_bound_the_commits(repo: GitRepo, run_cli: RunCli, rng: 
     for index, token in enumerate(tokens):
         repo.write(f"f{index}.py", f"T = '{token}'\n")
         shas.append(repo.commit(f"c{index}"))  # dated 2024-01-02, -03, -04
-    in_range = _findings(run_cli("scan", "--git", f"{shas[0]}..{shas[2]}", "--format", "json", cwd=repo.path))
+    in_range = json_findings(run_cli("scan", "--git", f"{shas[0]}..{shas[2]}", "--format", "json", cwd=repo.path))
     assert sorted(f["path"] for f in in_range) == ["f1.py", "f2.py"]
-    dated = _findings(
+    dated = json_findings(
         run_cli(
             "scan",
             "--git",
@@ -157,7 +150,7 @@ def test_paths_limit_a_history_scan(repo: GitRepo, run_cli: RunCli, rng: random.
     repo.write("src/a.py", f"T = '{github_pat(rng)}'\n")
     repo.write("docs/b.md", f"T = '{github_pat(rng)}'\n")
     repo.commit("two")
-    findings = _findings(run_cli("scan", "--git", "HEAD", "src", "--format", "json", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--git", "HEAD", "src", "--format", "json", cwd=repo.path))
     assert [f["path"] for f in findings] == ["src/a.py"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -13,17 +12,10 @@ import pytest
 from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.gitscan import scan_staged
-from tests.scanner.gitrepo import GitRepo
+from tests.scanner.gitrepo import GitRepo, json_findings
 from tests.scanner.tokens import github_pat, pem_private_key
 
 RunCli = Callable[..., CompletedProcess[str]]
-
-
-def _findings(result: CompletedProcess[str]) -> list[dict[str, object]]:
-    assert result.returncode in (0, 1), result.stderr
-    findings = json.loads(result.stdout)["findings"]
-    assert isinstance(findings, list)
-    return findings
 
 
 @pytest.fixture
@@ -39,7 +31,7 @@ def test_staged_reports_only_added_lines(repo: GitRepo, run_cli: RunCli, rng: ra
     repo.write("app.py", f"OLD = '{old}'\nx = 1\nNEW = '{new}'\n")
     repo.git("add", "app.py")
     result = run_cli("scan", "--staged", "--format", "json", cwd=repo.path)
-    findings = _findings(result)
+    findings = json_findings(result)
     assert result.returncode == 1
     assert [(f["path"], f["line"]) for f in findings] == [("app.py", 3)]
 
@@ -54,7 +46,7 @@ def test_staged_reads_the_index_not_the_work_tree(repo: GitRepo, run_cli: RunCli
     repo.git("add", "a.py")
     repo.write("a.py", "a = 2\n")  # the work tree no longer has it; the commit would
     repo.write("b.py", f"b = '{unstaged}'\n")  # not staged: not part of the commit
-    findings = _findings(run_cli("scan", "--staged", "--format", "json", "--no-redact", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--staged", "--format", "json", "--no-redact", cwd=repo.path))
     assert [(f["path"], f["secret"]) for f in findings] == [("a.py", staged)]
 
 
@@ -64,7 +56,7 @@ def test_staged_in_a_repository_without_commits(repo: GitRepo, run_cli: RunCli, 
     repo.git("add", "first.env")
     result = run_cli("scan", "--staged", "--format", "json", cwd=repo.path)
     assert result.returncode == 1
-    assert [f["path"] for f in _findings(result)] == ["first.env"]
+    assert [f["path"] for f in json_findings(result)] == ["first.env"]
 
 
 def test_nothing_staged_is_clean(repo: GitRepo, run_cli: RunCli) -> None:
@@ -82,7 +74,7 @@ def test_multiline_key_staged_whole_is_found(repo: GitRepo, run_cli: RunCli, rng
     repo.commit("base")
     repo.write("README.md", "hello\n" + pem_private_key(rng))
     repo.git("add", "README.md")
-    findings = _findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
     assert [(f["rule_id"], f["line"]) for f in findings] == [("private-key-pem", 2)]
 
 
@@ -95,7 +87,7 @@ def test_deleted_and_renamed_files_add_nothing(repo: GitRepo, run_cli: RunCli, r
     repo.git("mv", "b.py", "c.py")
     result = run_cli("scan", "--staged", "--format", "json", cwd=repo.path)
     assert result.returncode == 0, result.stdout
-    assert _findings(result) == []
+    assert json_findings(result) == []
 
 
 def test_paths_are_repository_paths_and_names_restrict(repo: GitRepo, run_cli: RunCli, rng: random.Random) -> None:
@@ -105,9 +97,9 @@ def test_paths_are_repository_paths_and_names_restrict(repo: GitRepo, run_cli: R
     repo.write("dir with space/ünï.py", f"T = '{github_pat(rng)}'\n")
     repo.write("other/x.py", f"T = '{github_pat(rng)}'\n")
     repo.git("add", "-A")
-    all_findings = _findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
+    all_findings = json_findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
     assert sorted(f["path"] for f in all_findings) == ["dir with space/ünï.py", "other/x.py"]
-    only = _findings(run_cli("scan", "--staged", "--format", "json", "other/x.py", cwd=repo.path))
+    only = json_findings(run_cli("scan", "--staged", "--format", "json", "other/x.py", cwd=repo.path))
     assert [f["path"] for f in only] == ["other/x.py"]
 
 
@@ -119,8 +111,8 @@ def test_from_a_subdirectory_paths_are_relative_and_fingerprints_agree(
     repo.commit("base")
     repo.write("pkg/mod.py", f"T = '{github_pat(rng)}'\n")
     repo.git("add", "-A")
-    from_root = _findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
-    from_sub = _findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path / "pkg"))
+    from_root = json_findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
+    from_sub = json_findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path / "pkg"))
     assert from_root[0]["path"] == "pkg/mod.py"
     assert from_sub[0]["path"] == "mod.py"
     assert from_root[0]["fingerprint"] == from_sub[0]["fingerprint"]
@@ -135,7 +127,7 @@ def test_config_excludes_apply_to_staged_files(repo: GitRepo, run_cli: RunCli, r
     repo.write("generated/out.py", f"T = '{github_pat(rng)}'\n")
     repo.write("src/app.py", f"T = '{github_pat(rng)}'\n")
     repo.git("add", "-A")
-    findings = _findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
+    findings = json_findings(run_cli("scan", "--staged", "--format", "json", cwd=repo.path))
     assert [f["path"] for f in findings] == ["src/app.py"]
 
 
