@@ -276,6 +276,19 @@ class SecretVault:
             lambda: self._backend.update_metadata(path, max_versions=max_versions, custom=custom),
         )
 
+    def watch_versions(self, paths: Sequence[str]) -> dict[str, int]:
+        """Current version numbers of `paths`, for watchers (``run --watch``).
+
+        Authorised like a read but not audited: a watcher polls every second and a version number
+        reveals no value. Each value a watcher then fetches goes through `get` and is audited.
+        """
+        out: dict[str, int] = {}
+        for path in paths:
+            validate_path(path)
+            self._authorize("read", path)
+            out[path] = self._backend.metadata(path).current_version
+        return out
+
     # -- rotation staging (used by `rotation`; each step audited) --------------------------------
 
     def stage_pending(self, path: str, value: bytes | str) -> None:
