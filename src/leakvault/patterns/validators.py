@@ -214,3 +214,31 @@ def is_base64_userpass(secret: str) -> bool:
         return False
     user, colon, password = text.partition(":")
     return bool(colon and user and password) and text.isprintable()
+
+
+# Kubernetes Secret `data:` values: standard base64 (padded) of what the application reads, which
+# is text or a PEM key. Random alphanumeric config values (a ConfigMap's FEATURE_FLAGS, an id)
+# decode to binary noise or are not validly padded, so this keeps the rule to real Secret data.
+# Certificates and public keys decode fine but are not secrets.
+_PUBLIC_MATERIAL = ("-----BEGIN CERTIFICATE", "-----BEGIN PUBLIC KEY", "-----BEGIN RSA PUBLIC KEY", "ssh-")
+
+
+def _generate_base64_text(prefix: str, rng: random.Random) -> str:
+    alphabet = _ALNUM + "!#%&*+-.:=?@^_~"
+    text = prefix + "".join(rng.choice(alphabet) for _ in range(rng.randrange(12, 40)))
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
+@register("base64_text", _generate_base64_text)
+def is_base64_text(secret: str) -> bool:
+    """Padded standard base64 of at least 6 bytes of printable UTF-8 text (or a PEM private key),
+    with at least 4 distinct characters, that is not a certificate or public key."""
+    if len(secret) % 4:
+        return False
+    try:
+        text = base64.b64decode(secret, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if len(text) < 6 or len(set(text)) < 4 or text.startswith(_PUBLIC_MATERIAL):
+        return False
+    return text.replace("\n", "").replace("\r", "").replace("\t", "").isprintable()
