@@ -92,6 +92,7 @@ def create(
             previous = {}  # an unreadable old file is replaced, as `create` asks
     entries = [previous.get(entry.fingerprint, entry) for entry in entries]
     recorded = _relative_target(target, Path(output).parent)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
     write_output(render_baseline(Baseline(tuple(entries), fingerprint_key()[1], recorded.describe())), output)
     click.echo(f"leakvault: baseline {output}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}", err=True)
     return 0
