@@ -18,8 +18,10 @@ from typing import Any
 from leakvault.scanner.fix.model import Target
 from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, substitute
 
-# The key at the start of a line: `key: v`, `- KEY=v`, `"key": v`, `key = v`, `a.b.c=v`.
-_LINE_KEY = re.compile(r"""^\s*(?:-\s+)?["']?(?P<key>[A-Za-z_][\w.\-/]*)["']?\s*[:=]""")
+# The key whose value reaches the secret: `key: v`, `- KEY=v`, `"key": "v`, `key = "v`, `a.b.c=v`,
+# `url: https://user:` (a value may hold ':' but not '=', quotes or brackets, so the nearest real
+# key wins in `{"a": {"key": "` and in `//host/:_authToken=`).
+_LINE_KEY = re.compile(r"""["']?(?P<key>[A-Za-z_][\w.\-/]*)["']?\s*[:=]\s*["']?[^"'{},\[\]=]*$""")
 _WORKFLOW_PATH = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
 _COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose(\.[\w-]+)?\.ya?ml$")
 
@@ -76,7 +78,7 @@ class DataFileRewriter:
             return "the secret spans several lines; move it into the vault by hand"
         if self.language == "json" and not _inside_json_string(self.text, start):
             return "not inside a JSON string"
-        match = _LINE_KEY.match(self.text[line_start:start])
+        match = _LINE_KEY.search(self.text[line_start:start])
         key = match["key"] if match else None
         note = ""
         if self.workflow:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+# Commit headers start with NULs (git's %x00), which no diff line can.
+COMMIT_FORMAT = "%x00commit%x00%H%x00%aI%x00%an"
 COMMIT_MARK = "\x00commit\x00"
 HISTORY_TIMEOUT_SECONDS = 300
 
@@ -45,7 +47,7 @@ def first_commits(root: Path, values: Iterable[str]) -> dict[str, FirstCommit]:
         "--no-color",
         "--no-ext-diff",
         "--no-textconv",
-        f"--format={COMMIT_MARK}%H%x00%aI%x00%an",
+        f"--format={COMMIT_FORMAT}",
     ]
     try:
         process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

@@ -15,8 +15,11 @@ from leakvault.scanner.fix.clike import LexError, Span, lex, span_at
 from leakvault.scanner.fix.model import Target
 from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, external_check, has_odd_backslashes
 
-# `const apiKey = "`, `apiKey: "`, `"api-key": "`, `this.token = "` just before the literal.
-KEY_BEFORE = re.compile(r"""(?:([A-Za-z_$][\w$]*)|["']([^"'\n]+)["'])\s*(?::=|[:=])\s*$""")
+# `const apiKey = "`, `apiKey: "`, `"api-key": "`, `this.token = "`, `token: string = "` (a
+# TypeScript annotation), `token := "` (Go) just before the literal.
+KEY_BEFORE = re.compile(
+    r"""(?:([A-Za-z_$][\w$]*)(?:\s*:\s*[\w$.<>\[\]| ]+?(?==))?|["']([^"'\n]+)["'])\s*(?::=|[:=])\s*$"""
+)
 NODE_EXTENSIONS = (".js", ".mjs", ".cjs")
 TYPESCRIPT_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts")
 # Compile as a script, then as a module; exit 1 with the error when neither parses.
@@ -65,7 +68,11 @@ class JavaScriptRewriter:
         if has_odd_backslashes(self.text[span.start : start]):
             return "the secret starts right after an escape sequence"
         if span.kind == "template":
-            return Target(start, end, "template", key_before(self.text, self.lines, span.start - 1), secret)
+            # The key stands before the template's opening backtick (taken as the first on the line).
+            line_start = self.lines.line_start(start)
+            backtick = self.text.find("`", line_start, start)
+            key = key_before(self.text, self.lines, backtick) if backtick >= 0 else None
+            return Target(start, end, "template", key, secret)
         key = key_before(self.text, self.lines, span.start)
         body_start, body_end = span.start + 1, span.end - 1
         if start == body_start and end == body_end:

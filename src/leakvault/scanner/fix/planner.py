@@ -143,7 +143,8 @@ def _collect(findings: Sequence[Finding], cwd: Path, refusals: list[Refusal]) ->
                 for f in group
             )
             continue
-        file = _File(path, absolute, language, text, bom, rewriter_for(language, path, text))
+        rewriter = rewriter_for(language, path, text)
+        file = _File(path, absolute, rewriter.language, text, bom, rewriter)
         lines = LineIndex(text)
         for finding in group:
             start, end = _span(finding, lines, bom)

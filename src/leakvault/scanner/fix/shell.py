@@ -79,6 +79,8 @@ def quoting_at(text: str, offset: int, start: int = 0) -> str:
                 heredoc = pending.pop(0)
                 pending.clear()  # several here-documents on one line: too rare to follow
         index += 1
+    if heredoc is not None:  # the offset is the first character of a here-document line
+        return "heredoc-quoted" if heredoc[2] else "heredoc"
     return state
 
 
