@@ -26,6 +26,7 @@ AWS chain (environment, profile, SSO, instance or task role), never from leakvau
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -280,7 +281,7 @@ class AwsBackend:
             kwargs: dict[str, Any] = {"SecretId": state.name, "IncludeDeprecated": True, "MaxResults": 100}
             if token:
                 kwargs["NextToken"] = token
-            page = self._call("list versions", path, lambda kw=kwargs: self._client.list_secret_version_ids(**kw))
+            page = self._call("list versions", path, functools.partial(self._client.list_secret_version_ids, **kwargs))
             entries.extend(page.get("Versions") or [])
             token = page.get("NextToken")
             if not token:
@@ -385,7 +386,7 @@ class AwsBackend:
                 kwargs["Filters"] = [{"Key": "name", "Values": [full_prefix]}]
             if token:
                 kwargs["NextToken"] = token
-            page = self._call("list", full_prefix or None, lambda kw=kwargs: self._client.list_secrets(**kw))
+            page = self._call("list", full_prefix or None, functools.partial(self._client.list_secrets, **kwargs))
             yield from page.get("SecretList") or []
             token = page.get("NextToken")
             if not token:
