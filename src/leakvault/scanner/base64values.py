@@ -41,8 +41,10 @@ MIN_DECODED = 8
 # A value after ':' or '=' (quoted or not) that is all base64 (standard or URL-safe alphabet) and
 # ends its line, allowing closing brackets, a trailing comma/semicolon or a comment.
 VALUE = regex.compile(
-    rb"""[:=][ \t]*["']?([A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_\-]{16,}={0,2})["']?[ \t]*[,;}\]]*[ \t]*(?:\#[^\n]*)?\r?$""",
-    regex.MULTILINE,
+    rb"""[:=][ \t]*["']?
+    ([A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_\-]{16,}={0,2})
+    ["']?[ \t]*[,;}\]]*[ \t]*(?:\#[^\n]*)?\r?$""",
+    regex.MULTILINE | regex.VERBOSE,
 )
 ALLOW_MARKERS = tuple(marker.encode() for marker in INLINE_ALLOW_MARKERS)
 
