@@ -27,15 +27,15 @@ AWS chain (environment, profile, SSO, instance or task role), never from leakvau
 from __future__ import annotations
 
 import functools
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from leakvault.errors import ConfigError
+from leakvault.vault.backends._bookkeeping import Bookkeeping, now_iso
 from leakvault.vault.backends._support import RetryPolicy, Section, describe, import_sdk, is_text, with_retries
 from leakvault.vault.backends.errors import (
     BackendAuthError,
@@ -59,6 +59,7 @@ CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
 _VERSION_ID = re.compile(r"leakvault-v(\d{21})")
 _PENDING_ID_PREFIX = "leakvault-pending-"
 _DESCRIPTION_PREFIX = "leakvault:"
+_DESCRIPTION_LIMIT = 2048
 _EMPTY_PLACEHOLDER = b"\x00"
 _WRITE_ATTEMPTS = 5  # unconditional writes retry this often when another writer takes their number
 
@@ -91,71 +92,22 @@ def _is_pending_id(vid: str) -> bool:
     return vid.startswith(_PENDING_ID_PREFIX)
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+def _parse_description(description: str | None, *, name: str) -> Bookkeeping:
+    if not description:
+        return Bookkeeping()
+    if not description.startswith(_DESCRIPTION_PREFIX):
+        return Bookkeeping(text=description)  # kept, and restored in our JSON
+    return Bookkeeping.from_json(description[len(_DESCRIPTION_PREFIX) :], where=f"the Description of {name!r}")
 
 
-@dataclass
-class _Meta:
-    """leakvault's bookkeeping for one secret, kept as JSON in its Description."""
-
-    max_versions: int = 0
-    floor: int = 0  # versions <= floor were pruned by max_versions
-    deleted: dict[int, str] = field(default_factory=dict)
-    destroyed: dict[int, str] = field(default_factory=dict)
-    empty: set[int] = field(default_factory=set)
-    empty_pending: str | None = None  # VersionId of an empty pending value
-    custom: dict[str, str] = field(default_factory=dict)
-    updated: str | None = None
-    text: str | None = None  # a description that was there before leakvault managed the secret
-
-    @classmethod
-    def parse(cls, description: str | None) -> _Meta:
-        if not description:
-            return cls()
-        if not description.startswith(_DESCRIPTION_PREFIX):
-            return cls(text=description)
-        try:
-            raw = json.loads(description[len(_DESCRIPTION_PREFIX) :])
-            return cls(
-                max_versions=int(raw.get("max", 0)),
-                floor=int(raw.get("floor", 0)),
-                deleted={int(k): str(v) for k, v in raw.get("deleted", {}).items()},
-                destroyed={int(k): str(v) for k, v in raw.get("destroyed", {}).items()},
-                empty={int(v) for v in raw.get("empty", [])},
-                empty_pending=raw.get("empty_pending"),
-                custom={str(k): str(v) for k, v in raw.get("custom", {}).items()},
-                updated=raw.get("updated"),
-                text=raw.get("text"),
-            )
-        except (ValueError, TypeError, AttributeError):
-            raise BackendError(
-                "a secret's Description starts with 'leakvault:' but is not leakvault metadata; "
-                "fix or clear the Description in AWS"
-            ) from None
-
-    def render(self, *, path: str) -> str:
-        raw: dict[str, Any] = {"v": 1}
-        for key, value in (
-            ("max", self.max_versions),
-            ("floor", self.floor),
-            ("deleted", {str(k): v for k, v in sorted(self.deleted.items())}),
-            ("destroyed", {str(k): v for k, v in sorted(self.destroyed.items())}),
-            ("empty", sorted(self.empty)),
-            ("empty_pending", self.empty_pending),
-            ("custom", dict(sorted(self.custom.items()))),
-            ("updated", self.updated),
-            ("text", self.text),
-        ):
-            if value:
-                raw[key] = value
-        text = _DESCRIPTION_PREFIX + json.dumps(raw, separators=(",", ":"))
-        if len(text) > 2048:
-            raise BackendError(
-                f"leakvault's metadata for {path!r} no longer fits the 2048-character AWS Description "
-                "(too many deleted/destroyed versions or annotations); destroy or prune old versions"
-            )
-        return text
+def _render_description(meta: Bookkeeping, *, path: str) -> str:
+    text = _DESCRIPTION_PREFIX + meta.to_json()
+    if len(text) > _DESCRIPTION_LIMIT:
+        raise BackendError(
+            f"leakvault's metadata for {path!r} no longer fits the {_DESCRIPTION_LIMIT}-character AWS "
+            "Description (too many deleted/destroyed versions or annotations); destroy or prune old versions"
+        )
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +123,7 @@ class _State:
     name: str
     created: datetime
     changed: datetime
-    meta: _Meta
+    meta: Bookkeeping
     stages: dict[str, list[str]]  # VersionId -> labels, for versions that have labels
     versions: list[_Version] | None = None  # filled on demand (one more request)
 
@@ -263,7 +215,7 @@ class AwsBackend:
             name=name,
             created=created,
             changed=raw.get("LastChangedDate") or created,
-            meta=_Meta.parse(raw.get("Description")),
+            meta=_parse_description(raw.get("Description"), name=name),
             stages={str(k): list(v) for k, v in (raw.get("VersionIdsToStages") or {}).items()},
         )
 
@@ -330,8 +282,8 @@ class AwsBackend:
         raise SecretNotFoundError(path, number)
 
     def _save_meta(self, path: str, state: _State) -> None:
-        state.meta.updated = _iso(utcnow())
-        text = state.meta.render(path=path)
+        state.meta.touch()
+        text = _render_description(state.meta, path=path)
         self._call("update metadata", path, lambda: self._client.update_secret(SecretId=state.name, Description=text))
 
     def _get_value(self, path: str, state: _State, vid: str, number: int) -> tuple[bytes, datetime]:
@@ -399,18 +351,17 @@ class AwsBackend:
         if current == 0 and not versions:
             raise SecretNotFoundError(path)
         meta = state.meta
-        updated = max(state.changed, datetime.fromisoformat(meta.updated)) if meta.updated else state.changed
         return SecretMetadata(
             path=path,
             current_version=current,
             created=state.created,
-            updated=updated,
+            updated=meta.updated_at(state.changed),
             max_versions=meta.max_versions,
             versions=tuple(
                 VersionInfo(
                     version=v.number,
                     created=v.created,
-                    deleted=datetime.fromisoformat(meta.deleted[v.number]) if v.number in meta.deleted else None,
+                    deleted=meta.deleted_at(v.number),
                     destroyed=v.number in meta.destroyed,
                 )
                 for v in versions
@@ -472,11 +423,11 @@ class AwsBackend:
         return VersionInfo(version=number, created=utcnow())
 
     def _create(self, path: str, value: bytes, cas: int | None) -> VersionInfo | None:
-        meta = _Meta(empty={1} if not value else set(), updated=_iso(utcnow()))
+        meta = Bookkeeping(empty={1} if not value else set(), updated=now_iso())
         kwargs: dict[str, Any] = {
             "Name": self._name(path),
             "ClientRequestToken": version_id(1),
-            "Description": meta.render(path=path),
+            "Description": _render_description(meta, path=path),
             **_payload(value),
         }
         if self._kms_key_id:
@@ -492,15 +443,7 @@ class AwsBackend:
         return VersionInfo(version=1, created=utcnow())
 
     def _prune(self, path: str, state: _State, newest: int) -> None:
-        limit = state.meta.max_versions
-        if limit > 0 and newest - limit > state.meta.floor:
-            state.meta.floor = newest - limit
-            for number in [
-                n for n in (*state.meta.deleted, *state.meta.destroyed, *state.meta.empty) if n <= state.meta.floor
-            ]:
-                state.meta.deleted.pop(number, None)
-                state.meta.destroyed.pop(number, None)
-                state.meta.empty.discard(number)
+        if state.meta.prune_below(newest):
             self._save_meta(path, state)
 
     def _existing(self, path: str, versions: Sequence[int]) -> _State:
@@ -517,7 +460,7 @@ class AwsBackend:
                 raise SecretNotFoundError(path)
             versions = [current]
         state = self._existing(path, versions)
-        now = _iso(utcnow())
+        now = now_iso()
         for number in versions:
             if number not in state.meta.destroyed:
                 state.meta.deleted.setdefault(number, now)
@@ -531,7 +474,7 @@ class AwsBackend:
 
     def destroy(self, path: str, versions: Sequence[int]) -> None:
         state = self._existing(path, versions)
-        now = _iso(utcnow())
+        now = now_iso()
         for number in versions:
             state.meta.deleted.pop(number, None)
             state.meta.destroyed.setdefault(number, now)
@@ -566,11 +509,7 @@ class AwsBackend:
         state = self._state(path)
         if max_versions is not None:
             state.meta.max_versions = max_versions
-        for key, value in (custom or {}).items():
-            if value is None:
-                state.meta.custom.pop(key, None)
-            else:
-                state.meta.custom[key] = value
+        state.meta.merge_custom(dict(custom or {}))
         self._save_meta(path, state)
         return self.metadata(path)
 
@@ -583,7 +522,10 @@ class AwsBackend:
         except SecretNotFoundError:
             # A secret with no version yet; the first value AWS stores also gets AWSCURRENT, which
             # leakvault ignores on a pending-format version id.
-            kwargs: dict[str, Any] = {"Name": self._name(path), "Description": _Meta().render(path=path)}
+            kwargs: dict[str, Any] = {
+                "Name": self._name(path),
+                "Description": _render_description(Bookkeeping(), path=path),
+            }
             if self._kms_key_id:
                 kwargs["KmsKeyId"] = self._kms_key_id
             try:
