@@ -143,3 +143,15 @@ def test_first_commits_finds_the_introducing_commit(tmp_path: Path, rng: random.
     assert set(found) == {token}
     assert found[token].sha == introduced and found[token].path == "config.py"
     assert found[token].author == "Test Author"
+
+
+def test_mapping_keeps_user_tables_and_comments(tmp_path: Path) -> None:
+    """New names go before the user's [files] table, and everything already there stays."""
+    from leakvault.scanner.fix.mapping import read_mapping, updated_mapping_text
+
+    existing = '# mine\nOLD = "a/b/OLD"\n\n[files]\nCERT = "a/b/cert"\n'
+    text = updated_mapping_text(existing, [("NEW", "a/b/NEW"), ("OLD", "a/b/OLD")])
+    assert text.startswith('# mine\nOLD = "a/b/OLD"\nNEW = "a/b/NEW"  # leakvault:allow')
+    assert tomllib.loads(text)["files"] == {"CERT": "a/b/cert"}
+    write(tmp_path, "env.toml", text)
+    assert read_mapping(tmp_path / "env.toml") == {"OLD": "a/b/OLD", "NEW": "a/b/NEW"}
