@@ -1,22 +1,21 @@
 """Which stored values are already in git history, and the commit that first added each.
 
 A value that was ever committed is burnt: rewriting the working tree does not take it out of the
-clones and forks that have it, so it must be rotated. We read ``git log -p`` once and look for the
-values in added lines ourselves rather than running ``git log -S<value>`` per value: that would put
-each secret on a command line, where any local user can read it in the process table.
+clones and forks that have it, so it must be rotated. The history scanner (`gitsource`) streams
+every commit's added lines oldest first, and we look for the values in them ourselves rather than
+run ``git log -S<value>`` per value: that would put each secret on a command line, where any
+local user can read it in the process table.
 """
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Commit headers start with NULs (git's %x00), which no diff line can.
-COMMIT_FORMAT = "%x00commit%x00%H%x00%aI%x00%an"
-COMMIT_MARK = "\x00commit\x00"
-HISTORY_TIMEOUT_SECONDS = 300
+from leakvault.scanner.config import DEFAULT_MAX_FILE_SIZE
+from leakvault.scanner.gitsource import BlobChange, GitError, iter_history, make_scope
+from leakvault.scanner.model import Chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,50 +27,29 @@ class FirstCommit:
 
 
 def first_commits(root: Path, values: Iterable[str]) -> dict[str, FirstCommit]:
-    """For each value found in an added line of any commit (all refs), the oldest such commit.
+    """For each value found in a line any commit added (all refs), the oldest such commit.
     Empty when ``root`` is not a git repository or has no commits."""
-    # A multi-line value (a PEM key) is looked for by its longest line, as diffs go line by line.
-    probes = {max(value.splitlines(), key=len): value for value in values if value.strip()}
-    remaining = set(probes)
+    # A multi-line value (a PEM key) is looked for by its longest line, as history comes in hunks
+    # that may split it.
+    probes = {max(value.splitlines(), key=len).encode("utf-8"): value for value in values if value.strip()}
     found: dict[str, FirstCommit] = {}
-    if not remaining:
+    if not probes:
         return found
-    command = [
-        "git",
-        "-c",
-        "core.quotepath=off",
-        "log",
-        "--all",
-        "--reverse",
-        "-p",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
-        f"--format={COMMIT_FORMAT}",
-    ]
     try:
-        process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    except OSError:
-        return found
-    assert process.stdout is not None  # noqa: S101 - stdout=PIPE guarantees it
-    commit: tuple[str, str, str] | None = None
-    path = ""
-    try:
-        for raw in process.stdout:
-            line = raw.decode("utf-8", "replace")
-            if line.startswith(COMMIT_MARK):
-                parts = line[len(COMMIT_MARK) :].rstrip("\n").split("\x00")
-                commit = (parts[0], parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else "")
-            elif line.startswith("+++ "):
-                path = line[4:].rstrip("\n").removeprefix("b/")
-            elif line.startswith("+") and commit is not None:
-                for probe in [p for p in remaining if p in line]:
-                    found[probes[probe]] = FirstCommit(commit[0], commit[1], commit[2], path)
-                    remaining.discard(probe)
-                if not remaining:
-                    break
-    finally:
-        process.kill()
-        process.wait(timeout=HISTORY_TIMEOUT_SECONDS)
-        process.stdout.close()
+        scope = make_scope([], DEFAULT_MAX_FILE_SIZE, cwd=str(root))
+        for item in iter_history(scope):
+            if isinstance(item, Chunk):
+                data, path, commit = item.data, item.path, item.commit
+            elif isinstance(item, BlobChange):
+                data, path, commit = item.new, item.path, item.commit
+            else:
+                continue
+            if commit is None:
+                continue
+            for probe in [p for p in probes if p in data]:
+                found[probes.pop(probe)] = FirstCommit(commit.sha, commit.date, commit.author, path)
+            if not probes:
+                break  # closing the generator stops git
+    except GitError:
+        return found  # not a repository (or git failed): nothing known about history
     return found
