@@ -105,3 +105,12 @@ def test_invalid_python_is_refused(tmp_path: Path, rng: random.Random) -> None:
     plan = plan_for(tmp_path, {"broken.py": (f'TOKEN = "{token}"\ndef (:\n', [token])})
     assert plan.files == ()
     assert "not valid Python" in plan.refusals[0].reason
+
+
+def test_secret_twice_in_one_literal_leaves_the_file(tmp_path: Path, rng: random.Random) -> None:
+    """A rewrite that would keep a second copy of the secret is refused, so nothing leaks through."""
+    token = fake_token(rng)
+    text = f'PAIR = "{token}:{token}"\n'
+    plan = plan_for(tmp_path, {"twice.py": (text, [token])})
+    assert plan.files == ()
+    assert any("occurs again" in refusal.reason for refusal in plan.refusals)

@@ -186,7 +186,11 @@ def _rewrite(file: _File, names: Mapping[int, _Named]) -> tuple[str, str, str | 
         if id(site) not in names:
             continue  # its name was refused
         name = names[id(site)].name
-        text = text[: site.target.start] + file.rewriter.render(site.target, name) + text[site.target.end :]
+        replacement = file.rewriter.render(site.target, name)
+        if site.finding.secret in replacement:
+            # The kept pieces of a split literal hold the secret again (it occurs twice in it).
+            return text, "", f"line {site.finding.line}: the secret occurs again in the same literal; fix it by hand"
+        text = text[: site.target.start] + replacement + text[site.target.end :]
         placed.append((site.target, name))
     text = file.rewriter.finish(text, [name for _, name in placed])
     result = file.rewriter.check(text, placed)

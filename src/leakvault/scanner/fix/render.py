@@ -6,6 +6,7 @@ Secrets are redacted everywhere (in the diff's removed lines too) unless ``--no-
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 
 from leakvault.scanner.fix.applier import ApplyReport
@@ -39,10 +40,8 @@ def render_diff(plan: FixPlan, clean: Redactor) -> str:
 
 
 def _mapping_display(plan: FixPlan) -> str:
-    try:
-        return plan.mapping_file.relative_to(plan.root).as_posix()
-    except ValueError:
-        return str(plan.mapping_file)
+    """The mapping file as the user would type it from the working directory."""
+    return os.path.relpath(plan.mapping_file).replace(os.sep, "/")
 
 
 def render_plan(plan: FixPlan, clean: Redactor, *, applying: bool) -> str:
