@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError, UsageError
 from leakvault.vault import _crypto
-from leakvault.vault.errors import InjectionError, SecretNotFoundError
+from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError
 from leakvault.vault.model import validate_path
 
 if TYPE_CHECKING:
@@ -227,9 +227,16 @@ def render_template(vault: SecretVault, source: str, *, name: str = "<template>"
     env.globals = {"secret": secret}
     try:
         text = env.from_string(source).render()
+    except VaultError:
+        raise
     except TemplateError as exc:
         # Jinja messages name variables and lines, never rendered values.
         raise InjectionError(f"template {name}: {type(exc).__name__}: {exc.message or exc}") from None
+    except Exception as exc:
+        # Other errors (a bad include, int("<value>")) may quote the data they failed on.
+        raise InjectionError(
+            f"template {name}: {type(exc).__name__} while rendering (details withheld: they may contain a secret)"
+        ) from None
     return RenderResult(text, refs)
 
 
