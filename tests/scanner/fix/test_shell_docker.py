@@ -39,16 +39,17 @@ def test_shell_quoting_in_each_context(tmp_path: Path, rng: random.Random) -> No
 def test_rewritten_script_expands_to_the_original_words(tmp_path: Path, rng: random.Random) -> None:
     """Run under bash with the variables set, the script prints exactly what it printed before."""
     a, b = fake_token(rng), fake_token(rng)
-    text = f"echo 'url=https://x:{a}@h/' \"h={b}\" raw={a}\n"
-    fix = only_file(plan_for(tmp_path, {"show.sh": (text, [a, b])}))
-    names = {site.line: site.name for site in fix.sites}
+    text = f"echo 'url=https://x:{a}@h/' \"h={b}\" raw={a} 'end={b}' '{a}.start'\n"
+    plan = plan_for(tmp_path, {"show.sh": (text, [a, b])})
+    fix = only_file(plan)
+    assert "''" not in fix.rewritten  # no empty quote pairs left behind
     env = {"PATH": os.environ["PATH"]}
+    values = {secret.name: secret.value for secret in plan.secrets}
     before = subprocess.run(["bash", "-c", text], capture_output=True, text=True, env=env, check=True).stdout
-    values = {fix.sites[0].name: a, fix.sites[1].name: b, fix.sites[2].name: a}
     after = subprocess.run(
         ["bash", "-c", fix.rewritten], capture_output=True, text=True, env={**env, **values}, check=True
     )
-    assert names and after.stdout == before
+    assert len(values) == 2 and len(fix.sites) == 5 and after.stdout == before
 
 
 def test_shell_comment_and_quoted_heredoc_are_refused(tmp_path: Path, rng: random.Random) -> None:

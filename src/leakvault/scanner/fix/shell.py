@@ -94,9 +94,19 @@ def shell_target(text: str, start: int, end: int, quoting: str, key: str | None)
     if quoting == "ansi":
         return "inside a $'...' string; rewrite it as a plain string first"
     if quoting == "single":
-        if text[start - 1 : start] == "'" and text[end : end + 1] == "'":
-            return Target(start - 1, end + 1, "quoted", key, secret)
-        return Target(start, end, "splice", key, secret)
+        # Close the single quotes around the reference where text stays on that side, and take
+        # a quote that would be left empty ('') into the replaced span instead.
+        opens = text[start - 1 : start] == "'"
+        closes = text[end : end + 1] == "'"
+        return Target(
+            start - 1 if opens else start,
+            end + 1 if closes else end,
+            "splice",
+            key,
+            secret,
+            head="" if opens else "'",
+            tail="" if closes else "'",
+        )
     if quoting in ("double", "heredoc"):
         return Target(start, end, "bare", key, secret)
     return Target(start, end, "quoted", key, secret)
@@ -106,7 +116,7 @@ def render_shell(target: Target, name: str) -> str:
     if target.form == "bare":
         return f"${{{name}}}"
     if target.form == "splice":
-        return f"'\"${{{name}}}\"'"
+        return f'{target.head}"${{{name}}}"{target.tail}'
     return f'"${{{name}}}"'
 
 
