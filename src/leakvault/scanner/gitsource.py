@@ -42,6 +42,8 @@ COMMIT_MARKER = b"\x00leakvault-commit\x00"
 # %x00 keeps the fields apart whatever an author's name holds; %at is seconds since the epoch.
 LOG_FORMAT = "--format=" + COMMIT_MARKER.decode().replace("\x00", "%x00") + "%H%x00%an%x00%ae%x00%at"
 IGNORE_FILE = ".leakvaultignore"
+# Hunks of one file closer than this are scanned as one chunk (the gap filled with empty lines).
+MAX_GAP_LINES = 200
 
 
 class GitError(UsageError):
@@ -382,8 +384,28 @@ def _patch_items(
     if whole_blob:
         yield _staged_chunk(patch, display, blobs, scope.max_size)
         return
-    for first, lines in patch.hunks:
-        yield Chunk(path=display, data=b"".join(lines), first_line=first, commit=commit)
+    yield from _hunk_chunks(patch.hunks, display, commit)
+
+
+def _hunk_chunks(hunks: list[tuple[int, list[bytes]]], display: str, commit: CommitInfo | None) -> Iterator[Chunk]:
+    """One chunk per run of nearby hunks: the gaps between them (lines the commit did not add)
+    become empty lines, so line numbers stay true and the scanner is called once, not per hunk."""
+    start, next_line = 0, 0
+    parts: list[bytes] = []
+    for first, lines in hunks:
+        if parts and 0 <= first - next_line <= MAX_GAP_LINES:
+            parts.append(b"\n" * (first - next_line))
+        elif parts:
+            yield Chunk(path=display, data=b"".join(parts), first_line=start, commit=commit)
+            parts = []
+        if not parts:
+            start = first
+        if lines and not lines[-1].endswith(b"\n"):  # the file's last line, without a newline
+            lines = [*lines[:-1], lines[-1] + b"\n"]
+        parts.extend(lines)
+        next_line = first + len(lines)
+    if parts:
+        yield Chunk(path=display, data=b"".join(parts), first_line=start, commit=commit)
 
 
 def _staged_chunk(patch: _FilePatch, display: str, blobs: BlobReader, max_size: int) -> Chunk | Skipped:
@@ -474,7 +496,7 @@ def _has_head(root: str) -> bool:
 def _stream(command: list[str], scope: GitScope, commit: CommitInfo | None, whole_blob: bool) -> Iterator[GitItem]:
     # stderr goes to a file: a pipe nobody reads while stdout streams could fill up and stall git.
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, bufsize=1 << 16)
         blobs = BlobReader(scope.root)
         if process.stdout is None:  # pragma: no cover - Popen was given a PIPE
             raise GitError(f"git {command[5]} has no output pipe")
