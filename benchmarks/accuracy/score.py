@@ -1,0 +1,212 @@
+"""Score leakvault, gitleaks, Kingfisher and detect-secrets on the generated corpus.
+
+    python -m benchmarks.accuracy.score                 # generate, run all four, print the table
+    python -m benchmarks.accuracy.score --tools leakvault --reuse   # rescan the last corpus
+
+A finding is a true positive when its lines overlap a planted secret's lines; every other finding
+is a false positive (counted once per file and line), attributed to the hard negative on that
+line, or to the real background code, or to the filler of a planted file. Recall is planted
+secrets found over planted secrets; precision is secrets found over secrets found plus false
+positive locations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.accuracy import generate, tools
+
+DEFAULT_WORKDIR = Path("/tmp/leakvault-accuracy")
+
+
+@dataclass
+class Score:
+    tool: str
+    version: str
+    seconds: float
+    found: set[int] = field(default_factory=set)  # indexes into truth positives
+    false_positives: dict[tuple[str, int], tuple[str, str, str]] = field(
+        default_factory=dict
+    )  # loc -> cause, rule, preview
+
+    def counts(self, total: int) -> tuple[int, int, int]:
+        return len(self.found), total - len(self.found), len(self.false_positives)
+
+    def metrics(self, total: int) -> tuple[float, float, float]:
+        tp, _, fp = self.counts(total)
+        recall = tp / total if total else 0.0
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return recall, precision, f1
+
+
+class Truth:
+    """The truth file, indexed by path for overlap look-ups."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.positives: list[dict[str, Any]] = document["positives"]
+        self.negatives: list[dict[str, Any]] = document["negatives"]
+        self.roles: dict[str, str] = document["file_roles"]
+        self._positive_by_file: dict[str, list[int]] = defaultdict(list)
+        for index, record in enumerate(self.positives):
+            self._positive_by_file[record["file"]].append(index)
+        self._negative_by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in self.negatives:
+            self._negative_by_file[record["file"]].append(record)
+
+    def positives_at(self, path: str, line: int, end_line: int) -> list[int]:
+        return [
+            index
+            for index in self._positive_by_file.get(path, ())
+            if line <= self.positives[index]["end_line"] and self.positives[index]["line"] <= end_line
+        ]
+
+    def cause_at(self, path: str, line: int, end_line: int) -> str:
+        for record in self._negative_by_file.get(path, ()):
+            if line <= record["end_line"] and record["line"] <= end_line:
+                return str(record["kind"])
+        role = self.roles.get(path, "unknown")
+        return {
+            "background": "background code",
+            "background+planted": "background code",
+            "planted": "planted-file filler",
+            "negative": "negative-file filler",
+        }.get(role, role)
+
+
+def score(run: tools.ToolRun, truth: Truth) -> Score:
+    result = Score(run.tool, run.version, run.seconds)
+    for finding in run.findings:
+        hits = truth.positives_at(finding.path, finding.line, finding.end_line)
+        if hits:
+            result.found.update(hits)
+            continue
+        location = (finding.path, finding.line)
+        if location not in result.false_positives:
+            cause = truth.cause_at(finding.path, finding.line, finding.end_line)
+            result.false_positives[location] = (cause, finding.rule, finding.preview)
+    return result
+
+
+def _table(rows: Iterable[list[str]], header: list[str]) -> list[str]:
+    rows = [header, *rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return lines
+
+
+def summary_table(scores: list[Score], total: int) -> list[str]:
+    rows = []
+    for item in scores:
+        recall, precision, f1 = item.metrics(total)
+        tp, fn, fp = item.counts(total)
+        rows.append(
+            [
+                item.tool,
+                f"{recall:.3f}",
+                f"{precision:.3f}",
+                f"{f1:.3f}",
+                str(tp),
+                str(fn),
+                str(fp),
+                f"{item.seconds:.1f}",
+            ]
+        )
+    return _table(rows, ["tool", "recall", "precision", "F1", "TP", "FN", "FP", "seconds"])
+
+
+def misses_by_kind(scores: list[Score], truth: Truth) -> list[str]:
+    totals = Counter(record["kind"] for record in truth.positives)
+    rows = []
+    for kind in sorted(totals):
+        cells = []
+        for item in scores:
+            found = sum(1 for i in item.found if truth.positives[i]["kind"] == kind)
+            cells.append("-" if found == totals[kind] else f"{totals[kind] - found}/{totals[kind]}")
+        if any(cell != "-" for cell in cells):
+            rows.append([kind, *cells])
+    return _table(rows, ["missed kind (missed/planted)", *(item.tool for item in scores)])
+
+
+def fp_by_cause(scores: list[Score]) -> list[str]:
+    causes: dict[str, dict[str, int]] = defaultdict(dict)
+    for item in scores:
+        for cause, _, _ in item.false_positives.values():
+            causes[cause][item.tool] = causes[cause].get(item.tool, 0) + 1
+    rows = [
+        [cause, *(str(causes[cause].get(item.tool, 0)) for item in scores)]
+        for cause in sorted(causes, key=lambda c: -sum(causes[c].values()))
+    ]
+    return _table(rows, ["false positives by cause", *(item.tool for item in scores)])
+
+
+def leakvault_details(item: Score, truth: Truth) -> list[str]:
+    lines = ["", "leakvault misses (file:line kind context):"]
+    for index, record in enumerate(truth.positives):
+        if index not in item.found:
+            lines.append(f"  {record['file']}:{record['line']}  {record['kind']}  [{record['context']}]")
+    lines += ["", "leakvault false positives (file:line cause rule preview, redacted):"]
+    for (path, line), (cause, rule, preview) in sorted(item.false_positives.items()):
+        lines.append(f"  {path}:{line}  {cause}  {rule}  {preview[:100]}")
+    return lines
+
+
+def report(scores: list[Score], truth: Truth, details: bool = True) -> str:
+    total = len(truth.positives)
+    out = [f"corpus: {len(truth.roles)} files, {total} planted secrets, {len(truth.negatives)} hard negatives", ""]
+    out += [*summary_table(scores, total), "", *misses_by_kind(scores, truth), "", *fp_by_cause(scores)]
+    lv = next((item for item in scores if item.tool == "leakvault"), None)
+    if details and lv is not None:
+        out += leakvault_details(lv, truth)
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="corpus, truth and reports go here")
+    parser.add_argument(
+        "--tools", default=",".join(tools.TOOLS), help="comma-separated subset of " + ", ".join(tools.TOOLS)
+    )
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--background", type=int, default=generate.DEFAULT_BACKGROUND)
+    parser.add_argument("--reuse", action="store_true", help="score the corpus already in --workdir")
+    parser.add_argument("--markdown", type=Path, help="also write the tables (no per-finding details) here")
+    parser.add_argument("--quiet", action="store_true", help="tables only, no per-finding leakvault details")
+    args = parser.parse_args(argv)
+    selected = [name.strip() for name in args.tools.split(",") if name.strip()]
+    unknown = sorted(set(selected) - set(tools.TOOLS))
+    if unknown:
+        parser.error(f"unknown tool {unknown[0]!r}; choose from {', '.join(tools.TOOLS)}")
+
+    corpus, truth_path = args.workdir / "corpus", args.workdir / "truth.json"
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if not (args.reuse and truth_path.exists()):
+        document = generate.generate(corpus, args.seed, args.background)
+        truth_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    truth = Truth(json.loads(truth_path.read_text(encoding="utf-8")))
+    binaries = tools.ensure_peers() if set(selected) - {"leakvault"} else {}
+
+    scores = []
+    for name in selected:
+        print(f"running {name} ...", file=sys.stderr)
+        run = tools.RUNNERS[name](corpus, args.workdir, binaries)
+        scores.append(score(run, truth))
+    text = report(scores, truth, details=not args.quiet)
+    print(text)
+    (args.workdir / "results.txt").write_text(text, encoding="utf-8")
+    if args.markdown:
+        versions = ", ".join(f"{item.tool} {item.version}" for item in scores)
+        args.markdown.write_text(f"Versions: {versions}\n\n" + report(scores, truth, details=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
