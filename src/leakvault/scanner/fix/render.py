@@ -91,7 +91,8 @@ def render_summary(
         lines.append("")
         lines.append(
             f"{len(burnt)} of these values are already in git history: rewriting the files does not take them out "
-            "of existing clones. Revoke or rotate each one:"
+            "of existing clones. Revoke each one and rotate it (for a token its provider issues, use "
+            "rotate --generate-cmd, or store the new one with leakvault vault set PATH -):"
         )
         for secret, commit in burnt:
             when = f"{commit.date[:10]}, {commit.author}, {commit.path}"
