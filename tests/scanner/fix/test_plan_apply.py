@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import stat
@@ -155,3 +156,30 @@ def test_mapping_keeps_user_tables_and_comments(tmp_path: Path) -> None:
     assert tomllib.loads(text)["files"] == {"CERT": "a/b/cert"}
     write(tmp_path, "env.toml", text)
     assert read_mapping(tmp_path / "env.toml") == {"OLD": "a/b/OLD", "NEW": "a/b/NEW"}
+
+
+def test_file_edited_between_plan_and_apply_is_left_alone(tmp_path: Path, rng: random.Random, vault: Any) -> None:
+    """Apply rewrites a file only if it still holds the text the plan was made from."""
+    token = fake_token(rng)
+    plan = plan_for(tmp_path, {"app.py": (f'TOKEN = "{token}"\n', [token])})
+    edited = f'TOKEN = "{token}"\nEXTRA = 1\n'
+    write(tmp_path, "app.py", edited)
+    report = apply_plan(plan, vault)
+    assert report.rewritten == [] and "changed after the plan" in report.failures[0].reason
+    assert (tmp_path / "app.py").read_text(encoding="utf-8") == edited
+
+
+def test_history_findings_and_bom_files(tmp_path: Path, rng: random.Random) -> None:
+    """Findings from git history are refused (rotate them); a UTF-8 BOM survives a rewrite."""
+    from leakvault.scanner.model import CommitInfo
+
+    token, old = fake_token(rng), fake_token(rng)
+    text = f'\ufeffTOKEN = "{token}"\n'
+    write(tmp_path, "bom.py", text)
+    finding = finding_for("bom.py", text, token)
+    # The scanner counts the BOM as a character of line 1, as finding_for does here.
+    historic = finding_for("gone.py", f'X = "{old}"\n', old)
+    historic = dataclasses.replace(historic, commit=CommitInfo("a" * 40, "A", "a@x", "2024-01-01"))
+    plan = plan_fixes([finding, historic], cwd=tmp_path, root=tmp_path)
+    assert only_file(plan).rewritten == '\ufeffimport os\n\nTOKEN = os.environ["TOKEN"]\n'
+    assert "git history" in plan.refusals[0].reason
