@@ -216,7 +216,7 @@ def insert_into_background(
     root: Path, corpus: Corpus, plants: list[Plant], python_files: list[str], rng: random.Random
 ) -> None:
     """Put secrets inside real code: after the imports of a copied standard-library module."""
-    for plant, path in zip(plants, rng.sample(python_files, min(len(plants), len(python_files))), strict=False):
+    for plant, path in zip(plants, rng.sample(python_files, len(plants)), strict=True):
         file = root / path
         lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
         imports = [i for i, line in enumerate(lines[:200]) if line.startswith(("import ", "from "))]
@@ -240,16 +240,16 @@ def generate(out: Path, seed: int = DEFAULT_SEED, background_count: int = DEFAUL
 
     positives = make_positives(rng)
     inline_negatives = negatives.negative_plants(rng)
+    copied = copy_background(out, corpus, rng, background_count)
+    python_files = [p for p in copied if p.endswith(".py")]
     simple = [p for p in positives if not p.multiline and not p.block and p.kind not in credfiles.HOMES]
     rng.shuffle(simple)
-    for_background = simple[:BACKGROUND_INSERTS]
+    for_background = simple[: min(BACKGROUND_INSERTS, len(python_files))]
     chosen_ids = {id(p) for p in for_background}
     rest = [p for p in positives if id(p) not in chosen_ids]
 
     place_groups(out, corpus, paths, group_plants(rest, rng) + [[p] for p in inline_negatives], rng)
     write_negative_files(out, corpus, rng)
-    copied = copy_background(out, corpus, rng, background_count)
-    python_files = [p for p in copied if p.endswith(".py")]
     insert_into_background(out, corpus, for_background, python_files, rng)
 
     truth: dict[str, object] = {

