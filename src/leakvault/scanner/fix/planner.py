@@ -197,6 +197,11 @@ def _rewrite(file: _File, names: Mapping[int, _Named]) -> tuple[str, str, str | 
     return text, result.parser, result.error
 
 
+def _rewrite_all(files: Sequence[_File], names: Mapping[int, _Named]) -> dict[str, tuple[str, str, str | None]]:
+    """Each file that has a named site -> (new text, parser, error)."""
+    return {file.path: _rewrite(file, names) for file in files if any(id(site) in names for site in file.sites)}
+
+
 def _name_all(files: Sequence[_File], namer: _Namer, refusals: list[Refusal]) -> dict[int, _Named]:
     """Names for every site that can have one (the others are refused)."""
     names: dict[int, _Named] = {}
@@ -229,28 +234,33 @@ def plan_fixes(
     refusals: list[Refusal] = []
     files = _collect(findings, cwd, refusals)
 
-    # Pass 1 finds the files whose rewrite fails to parse; pass 2 names the rest afresh.
-    trial = _name_all(files, _Namer(repo, mapping, known or {}), [])
-    failed: set[str] = set()
-    for file in files:
-        _, _, error = _rewrite(file, trial)
-        if error is not None:
-            failed.add(file.path)
-            refusals.append(Refusal(file.path, 0, None, f"left untouched: {error}"))
-            refusals.extend(
-                Refusal(file.path, s.finding.line, s.finding.rule_id, "its file is left untouched (see above)")
-                for s in file.sites
-            )
-    files = [file for file in files if file.path not in failed]
-    names = _name_all(files, _Namer(repo, mapping, known or {}), refusals)
+    # A file whose rewrite fails to parse is dropped, and the names are then chosen again over the
+    # remaining files, so vault paths follow the files that actually change.
+    naming_refusals: list[Refusal] = []
+    names = _name_all(files, _Namer(repo, mapping, known or {}), naming_refusals)
+    results = _rewrite_all(files, names)
+    failed = {path for path, (_, _, error) in results.items() if error is not None}
+    if failed:
+        for file in files:
+            if file.path in failed:
+                refusals.append(Refusal(file.path, 0, None, f"left untouched: {results[file.path][2]}"))
+                refusals.extend(
+                    Refusal(file.path, s.finding.line, s.finding.rule_id, "its file is left untouched (see above)")
+                    for s in file.sites
+                )
+        files = [file for file in files if file.path not in failed]
+        naming_refusals = []
+        names = _name_all(files, _Namer(repo, mapping, known or {}), naming_refusals)
+        results = _rewrite_all(files, names)
+    refusals.extend(naming_refusals)
 
     fixes: list[FileFix] = []
     secrets: dict[str, PlannedSecret] = {}
     new_entries: dict[str, str] = {}
     for file in files:
-        if not any(id(site) in names for site in file.sites):
+        if file.path not in results:
             continue
-        rewritten, parser, error = _rewrite(file, names)
+        rewritten, parser, error = results[file.path]
         if error is not None:
             refusals.append(Refusal(file.path, 0, None, f"left untouched: {error}"))
             continue

@@ -9,6 +9,7 @@ with `ast.literal_eval` to rebuild exactly the original string.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import re
 import tokenize
@@ -39,9 +40,14 @@ class PythonRewriter:
         except (SyntaxError, tokenize.TokenError, ValueError) as exc:
             self._error = f"the file is not valid Python ({type(exc).__name__})"
             return
+        # Built once per file: each finding is then a binary search and a dict lookup.
+        self._starts = [self._offset(token.start) for token in self._tokens]
+        self._constants: dict[tuple[int, int], ast.Constant] = {}
         for node in ast.walk(self._tree):
             for child in ast.iter_child_nodes(node):
                 self._parents[child] = node
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                self._constants.setdefault((node.lineno, node.col_offset), node)
 
     def _offset(self, position: tuple[int, int]) -> int:
         return self.lines.offset(position[0], position[1] + 1)
@@ -49,9 +55,16 @@ class PythonRewriter:
     def locate(self, start: int, end: int) -> Target | str:
         if self._error is not None:
             return self._error
-        for index, token in enumerate(self._tokens):
-            token_start, token_end = self._offset(token.start), self._offset(token.end)
+        # Tokens do not overlap (zero-width ones aside), so the one holding the span is the last
+        # to start at or before it that also reaches its end.
+        index = bisect.bisect_right(self._starts, start)
+        while index > 0:
+            index -= 1
+            token = self._tokens[index]
+            token_start, token_end = self._starts[index], self._offset(token.end)
             if not (token_start <= start and end <= token_end):
+                if token_end <= start and token_end > token_start:
+                    break  # a real token ending before the span: nothing earlier can hold it
                 continue
             if token.type == tokenize.COMMENT:
                 return "in a comment: delete the secret from the comment by hand"
@@ -127,15 +140,7 @@ class PythonRewriter:
         line_start = self.lines.offset(position[0], 1)
         line = self.text[line_start : line_start + position[1]]
         byte_column = len(line[: position[1]].encode("utf-8"))
-        for node in ast.walk(self._tree):
-            if (
-                isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
-                and node.lineno == position[0]
-                and node.col_offset == byte_column
-            ):
-                return node
-        return None
+        return self._constants.get((position[0], byte_column))
 
     def _key(self, node: ast.AST) -> str | None:
         """The name the literal is bound to: assignment target, keyword, dict key or parameter."""

@@ -45,9 +45,10 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self.starts.append(index + 1)
+        newline = text.find("\n")
+        while newline >= 0:
+            self.starts.append(newline + 1)
+            newline = text.find("\n", newline + 1)
         self.length = len(text)
 
     def offset(self, line: int, column: int) -> int:
