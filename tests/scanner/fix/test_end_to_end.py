@@ -169,3 +169,24 @@ def test_plan_with_nothing_to_fix_exits_zero(run_cli: Run, tmp_path: Path) -> No
     (tmp_path / "a.py").write_text("X = 1\n")
     result = run_cli("scan", "--fix", ".")
     assert result.returncode == 0 and "Nothing to fix." in result.stdout
+
+
+def test_apply_with_nothing_to_fix_needs_no_vault(run_cli: Run, tmp_path: Path) -> None:
+    """--apply on a clean tree exits 0 without asking for a vault key."""
+    (tmp_path / "a.py").write_text("X = 1\n")
+    result = run_cli(
+        "scan", "--fix", "--apply", ".", env={"MAHAVISHNU_SECRETS__LOCAL__PATH": str(tmp_path / "none.db")}
+    )
+    assert result.returncode == 0 and "Nothing to fix." in result.stdout, result.stderr
+
+
+def test_apply_without_a_vault_key_is_a_one_line_error(run_cli: Run, tmp_path: Path, rng: random.Random) -> None:
+    """Findings to fix but no vault: exit 2, one line, nothing written."""
+    token = fake_token(rng)
+    (tmp_path / "app.py").write_text(f'TOKEN = "{token}"\n')
+    result = run_cli(
+        "scan", "--fix", "--apply", ".", env={"MAHAVISHNU_SECRETS__LOCAL__PATH": str(tmp_path / "none.db")}
+    )
+    assert result.returncode == 2 and result.stderr.startswith("leakvault: error: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and token not in result.stderr
+    assert (tmp_path / "app.py").read_text() == f'TOKEN = "{token}"\n'

@@ -41,7 +41,8 @@ def run_fix(
     cwd = cwd or Path.cwd()
     root = repository_root(cwd)
     clean = Redactor([finding.secret for finding in result.findings], reveal)
-    if not apply:
+    if not apply or not result.findings:
+        # Planning needs no vault, and an apply with nothing to fix should not ask for a key.
         plan = plan_fixes(result.findings, cwd=cwd, root=root)
         code = 1 if result.findings and not exit_zero else 0
         return render_plan(plan, clean, applying=False), code
