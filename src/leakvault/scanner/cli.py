@@ -111,7 +111,7 @@ def scan(
     from leakvault.scanner.targets import ScanTarget, run_target
 
     config = load_config(config_path, Path.cwd())
-    scanner = build_scanner(config)
+    scanner = build_scanner(config, engine=engine)
     result = run_target(ScanTarget.from_options(paths, staged, git_range, since, until), config, scanner, jobs)
     baseline_file = resolve_baseline_path(baseline_path, config.raw, config.source)
     if baseline_file is not None:

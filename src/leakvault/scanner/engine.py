@@ -1,25 +1,40 @@
-"""The reference engine: keyword prefilter, then rule regexes, checks and filters, per chunk.
+"""The scanner: locate possible matches, run rule regexes there, checks and filters, per chunk.
 
-`Scanner` is built once per scan (rules compiled, automaton made) and then called per chunk; it
-holds no per-chunk state, so worker processes can share one forked copy.
+Two engines locate, with the same findings (a differential test holds them to it): the reference
+one, an Aho-Corasick automaton over the rules' keywords (`prefilter`), and, where the wheel
+installs, Hyperscan over all rule patterns at once (`hyperscan_engine`). ``auto`` starts with the
+reference engine, whose set-up is nearly free, and switches to Hyperscan (a database load from the
+cache) once a scan has read enough bytes for that to pay off.
+
+`Scanner` is built once per scan and then called per chunk; what it fills in lazily (compiled
+patterns, the engines) depends only on the rules, so worker processes can share a forked copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import regex
 
-from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS, CompiledRule, compile_rule
+from leakvault.errors import UsageError
+from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.detect import RegexTimeout, detect
+from leakvault.scanner.detect import EngineRule, RegexTimeout, detect
 from leakvault.scanner.filters import FilterContext, drop_reason
 from leakvault.scanner.fingerprint import fingerprint
 from leakvault.scanner.model import Candidate, Chunk, Finding
-from leakvault.scanner.prefilter import KeywordPrefilter
+from leakvault.scanner.prefilter import KeywordPrefilter, Located
 
+if TYPE_CHECKING:
+    from leakvault.scanner.hyperscan_engine import HyperscanLocator
+
+ENGINES = ("auto", "hyperscan", "regex")
+# ``auto`` moves to Hyperscan once this many bytes went through the reference engine (loading the
+# database costs a few milliseconds; the automaton walks about 80 MB/s).
+AUTO_HYPERSCAN_AFTER_BYTES = 1 << 20
 GENERIC_TAG = "generic"
 
 
@@ -50,28 +65,91 @@ def _decode_line(data: bytes, start: int, end: int) -> str:
 
 
 class Scanner:
-    """Scans chunks with a fixed rule set and config."""
+    """Scans chunks with a fixed rule set and config; ``engine`` is auto, hyperscan or regex."""
 
-    def __init__(self, rules: Sequence[Rule], config: ScanConfig, timeout: float = REGEX_TIMEOUT_SECONDS) -> None:
-        self.rules: list[CompiledRule] = [compile_rule(rule) for rule in rules]
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        config: ScanConfig,
+        timeout: float = REGEX_TIMEOUT_SECONDS,
+        engine: str = "regex",
+    ) -> None:
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")
+        self.rules: list[EngineRule] = [EngineRule(index, rule) for index, rule in enumerate(rules)]
         self.config = config
         self.timeout = timeout
-        self.prefilter = KeywordPrefilter([rule.keywords for rule in rules])
+        self.engine = engine
         self.allow_paths = tuple(regex.compile(p) for p in config.allow_paths)
         self.allow_values = tuple(regex.compile(p) for p in config.allow_values)
-        self._by_id = {compiled.rule.id: compiled for compiled in self.rules}
+        self._by_id = {rule.rule.id: rule for rule in self.rules}
+        self._prefilter: KeywordPrefilter | None = None
+        self._hyperscan: HyperscanLocator | None = None
+        self._bytes_seen = 0
+        if engine == "hyperscan":
+            from leakvault.scanner.hyperscan_engine import hyperscan_available
+
+            if not hyperscan_available():
+                raise UsageError(
+                    "the hyperscan engine is not installed here (its wheel exists for x86-64 Linux and macOS); "
+                    "use --engine regex or auto"
+                )
+
+    @property
+    def prefilter(self) -> KeywordPrefilter:
+        if self._prefilter is None:
+            self._prefilter = KeywordPrefilter(self.rules)
+        return self._prefilter
+
+    @property
+    def hyperscan(self) -> HyperscanLocator | None:
+        """The Hyperscan engine, loaded (or compiled and cached) on first use; None if unavailable."""
+        if self._hyperscan is None and self.engine != "regex":
+            from leakvault.scanner.hyperscan_engine import HyperscanLocator, hyperscan_available
+
+            if hyperscan_available():
+                self._hyperscan = HyperscanLocator(self.rules, self.prefilter)
+            else:
+                self.engine = "regex"
+        return self._hyperscan
+
+    def engine_for(self, size: int) -> str:
+        """The engine that will locate a chunk of ``size`` bytes: hyperscan or regex."""
+        if self.engine == "regex":
+            return "regex"
+        if self.engine == "hyperscan" or self._hyperscan is not None:
+            return "hyperscan"
+        if self._bytes_seen + size >= AUTO_HYPERSCAN_AFTER_BYTES and self.hyperscan is not None:
+            return "hyperscan"
+        return "regex"
+
+    def prepare(self, expected_bytes: int) -> None:
+        """Build the engine a scan of about ``expected_bytes`` will use before forking workers, so
+        they inherit it. Patterns stay lazy: each worker compiles only those its files hit."""
+        if self.engine_for(expected_bytes) == "regex":
+            _ = self.prefilter
+
+    def locate(self, data: bytes) -> Located:
+        """The rules that may match ``data``, each with the regions to search (None: all of it)."""
+        locator = self.hyperscan if self.engine_for(len(data)) == "hyperscan" else None
+        self._bytes_seen += len(data)
+        return (locator or self.prefilter).locate(data)
 
     def candidates(self, chunk: Chunk, result: ChunkResult) -> list[Candidate]:
-        """Prefilter and detect: every candidate of every selected rule, before filters."""
-        text = chunk.data.decode("latin-1")
+        """Locate and detect: every candidate of every located rule, before filters."""
         found: list[Candidate] = []
-        for index in sorted(self.prefilter.rules_hit(text.lower())):
-            for item in detect(self.rules[index], chunk, text, self.timeout):
+        located = self.locate(chunk.data)
+        text: str | None = None
+        for index in sorted(located):
+            rule = self.rules[index]
+            if text is None and not rule.on_bytes:
+                text = chunk.data.decode("latin-1")
+            for item in detect(rule, chunk, self.timeout, located[index], text):
                 if isinstance(item, RegexTimeout):
                     result.timeouts += 1
                     result.warnings.append(
-                        f"{item.path}: rule {item.rule_id} hit its {self.timeout:g}s time bound;"
-                        " part of the file was not scanned"
+                        f"{item.path}: rule {item.rule_id} hit its {self.timeout:g}s time bound; "
+                        "part of the file was not scanned"
                     )
                 else:
                     found.append(item)
@@ -94,7 +172,7 @@ class Scanner:
         end_line_start, end_line_end = _line_bounds(data, max(candidate.end - 1, candidate.start))
         line_text = _decode_line(data, line_start, line_end)
         end_line_text = line_text if end_line_start == line_start else _decode_line(data, end_line_start, end_line_end)
-        rule = self._by_id[candidate.rule_id]
+        rule = self._by_id[candidate.rule_id].compiled
         context = FilterContext(
             candidate, rule, line_text, end_line_text, self.allow_paths, self.allow_values, self.config.stopwords
         )
@@ -123,7 +201,7 @@ class Scanner:
         )
 
 
-def _resolve_overlaps(candidates: list[Candidate], rules: dict[str, CompiledRule]) -> list[Candidate]:
+def _resolve_overlaps(candidates: list[Candidate], rules: dict[str, EngineRule]) -> list[Candidate]:
     """One finding per secret: a specific rule beats a generic one on overlapping text, and of
     several rules matching the very same span the first (in rule order) wins."""
     if len(candidates) < 2:

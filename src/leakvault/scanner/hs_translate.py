@@ -1,0 +1,196 @@
+"""Translate a rule's `regex` pattern into one Hyperscan compiles, matching a superset of it.
+
+Hyperscan only says *where* matches end; the `regex` module then re-runs the rule near those ends,
+so the translation may match more than the original (never less). That lets us drop what
+Hyperscan cannot do but which only ever removes matches: lookarounds, atomic groups, possessive
+quantifiers. Capture groups stay (Hyperscan accepts and ignores them); named groups become plain
+ones. Anything whose meaning we cannot keep (backreferences, conditionals, Unicode properties,
+`regex`-only syntax, non-ASCII inside a class) returns None: that rule falls back to the
+reference path (keyword prefilter and `regex` over the chunk).
+"""
+
+from __future__ import annotations
+
+import regex
+
+# Inline flags Hyperscan understands; others (a, u, L, V1, f, w, ...) change meaning: fall back.
+HS_INLINE_FLAGS = frozenset("imsx-")
+# Escapes whose meaning Hyperscan lacks or reads differently.
+UNSUPPORTED_ESCAPES = frozenset("123456789gkpPNXLmMGKRhHVuU")
+QUANTIFIER_ENDS = frozenset("*+?}")
+# Python's \s on bytes: the same six characters, spelt out so no engine reads it differently.
+SPACE_CLASS_ITEMS = r"\t\n\x0b\x0c\r\x20"
+_COUNTED_REPEAT_END = regex.compile(r"(?<!\\)\{\d*,?\d*\}$")
+_COUNTED_REPEAT = regex.compile(r"\{(\d*)(,?)(\d*)\}")
+# A counted repeat {m,n} with n - m above this becomes {m,}: a superset, and Hyperscan compiles
+# wide counted repeats slowly (seconds for a rule set) and into large databases.
+RELAX_SPAN = 16
+
+
+class _Untranslatable(Exception):
+    """The pattern uses a construct Hyperscan cannot match a superset of."""
+
+
+def _group_end(pattern: str, index: int) -> int:
+    """Index just past the ')' closing the group whose '(' is at ``index``."""
+    depth = 0
+    position = index
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            position = _class_end(pattern, position)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+        position += 1
+    raise _Untranslatable("unbalanced parentheses")
+
+
+def _class_end(pattern: str, index: int) -> int:
+    """Index just past the ']' closing the character class opened at ``index``."""
+    position = index + 1
+    if position < len(pattern) and pattern[position] == "^":
+        position += 1
+    if position < len(pattern) and pattern[position] == "]":
+        position += 1  # a leading ']' is a literal
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            raise _Untranslatable("nested set or POSIX class")
+        if char == "]":
+            return position + 1
+        position += 1
+    raise _Untranslatable("unterminated character class")
+
+
+def _translate_class(body: str) -> str:
+    """Copy a character class, spelling out \\s; refuse non-ASCII (bytes would split it)."""
+    out: list[str] = []
+    position = 0
+    while position < len(body):
+        char = body[position]
+        if not char.isascii():
+            raise _Untranslatable("non-ASCII character in a class")
+        if char == "\\":
+            escaped = body[position + 1 : position + 2]
+            if escaped in UNSUPPORTED_ESCAPES:
+                raise _Untranslatable(f"escape \\{escaped} in a class")
+            out.append(SPACE_CLASS_ITEMS if escaped == "s" else body[position : position + 2])
+            position += 2
+            continue
+        out.append(char)
+        position += 1
+    return "".join(out)
+
+
+def _translate_group_open(pattern: str, index: int, out: list[str]) -> int:
+    """Handle '(' at ``index``: emit its translation, return where to continue."""
+    rest = pattern[index + 1 : index + 4]
+    if rest.startswith(("?=", "?!", "?<=", "?<!")):
+        end = _group_end(pattern, index)
+        if end < len(pattern) and pattern[end] in "*+?{":
+            raise _Untranslatable("quantified lookaround")
+        return end  # dropped: a lookaround only ever removes matches
+    if rest.startswith("?#"):
+        close = pattern.find(")", index)
+        if close < 0:
+            raise _Untranslatable("unterminated comment")
+        return close + 1
+    if rest.startswith("?P<") or (rest.startswith("?<") and rest[2:3] not in ("=", "!")):
+        close = pattern.find(">", index)
+        if close < 0:
+            raise _Untranslatable("unterminated group name")
+        out.append("(")
+        return close + 1
+    if rest.startswith("?>"):
+        out.append("(?:")
+        return index + 3
+    if rest.startswith("?:") or not rest.startswith("?"):
+        out.append(pattern[index : index + (3 if rest.startswith("?:") else 1)])
+        return index + (3 if rest.startswith("?:") else 1)
+    # Inline flags: (?i) or (?i:...).
+    position = index + 2
+    while position < len(pattern) and pattern[position] not in ":)":
+        if pattern[position] not in HS_INLINE_FLAGS:
+            raise _Untranslatable(f"construct (?{pattern[position]}")
+        position += 1
+    if position >= len(pattern):
+        raise _Untranslatable("unterminated group")
+    out.append(pattern[index : position + 1])
+    return position + 1
+
+
+def _translate(pattern: str) -> str:
+    out: list[str] = []
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            escaped = pattern[position + 1 : position + 2]
+            if not escaped or escaped in UNSUPPORTED_ESCAPES:
+                raise _Untranslatable(f"escape \\{escaped}")
+            out.append(f"[{SPACE_CLASS_ITEMS}]" if escaped == "s" else pattern[position : position + 2])
+            position += 2
+        elif char == "[":
+            end = _class_end(pattern, position)
+            out.append("[" + _translate_class(pattern[position + 1 : end - 1]) + "]")
+            position = end
+        elif char == "(":
+            position = _translate_group_open(pattern, position, out)
+        elif (
+            char == "+"
+            and position > 0
+            and pattern[position - 1] in QUANTIFIER_ENDS
+            and _is_quantifier_end(pattern, position - 1)
+        ):
+            position += 1  # possessive quantifier: the plain one matches a superset
+        elif char == "{" and (counted := _COUNTED_REPEAT.match(pattern, position)):
+            out.append(_relaxed_repeat(counted))
+            position = counted.end()
+        else:
+            out.append(char)
+            position += 1
+    return "".join(out)
+
+
+def _relaxed_repeat(counted: regex.Match[str]) -> str:
+    low, comma, high = counted.group(1), counted.group(2), counted.group(3)
+    if not low and not comma:
+        return counted.group(0)  # '{}' is literal text
+    lower = int(low or 0)  # Python's {,n}; PCRE syntax reads '{,' literally
+    if comma and high and int(high) - lower > RELAX_SPAN:
+        return f"{{{lower},}}"
+    return f"{{{lower}{comma}{high}}}"
+
+
+def _is_quantifier_end(pattern: str, index: int) -> bool:
+    """Whether pattern[index] ends a quantifier (so a '+' after it makes it possessive)."""
+    backslashes = 0
+    probe = index - 1
+    while probe >= 0 and pattern[probe] == "\\":
+        backslashes += 1
+        probe -= 1
+    if backslashes % 2:
+        return False  # an escaped character, matched literally
+    if pattern[index] == "}":
+        return _COUNTED_REPEAT_END.search(pattern, 0, index + 1) is not None
+    return not (pattern[index] == "?" and index > 0 and pattern[index - 1] == "(")
+
+
+def to_hyperscan(pattern: str) -> bytes | None:
+    """A Hyperscan expression matching a superset of ``pattern`` (with the same match ends), or None."""
+    try:
+        translated = _translate(pattern)
+    except _Untranslatable:
+        return None
+    return translated.encode("utf-8")
