@@ -13,8 +13,12 @@ from leakvault.vault.errors import CasConflictError
 from leakvault.vault.factory import open_vault
 
 
-def increment(path: str, count: int, start_file: str) -> None:
-    """Add 1 to the integer at `path` `count` times, with check-and-set and retry on conflict."""
+def increment(path: str, count: int, start_file: str, pause: float) -> None:
+    """Add 1 to the integer at `path` `count` times, with check-and-set and retry on conflict.
+
+    `pause` seconds between the read and the write widen the race window, so that the two
+    writers really do collide rather than happening to take turns.
+    """
     conflicts = 0
     with open_vault() as sv:
         while not Path(start_file).exists():  # start together so the writers really overlap
@@ -22,6 +26,7 @@ def increment(path: str, count: int, start_file: str) -> None:
         done = 0
         while done < count:
             current = sv.get(path)
+            time.sleep(pause)
             try:
                 sv.update(path, str(int(current.text()) + 1), cas=current.version)
             except CasConflictError:
@@ -49,7 +54,7 @@ def write_forever(path: str) -> None:
 def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "increment":
-        increment(args[0], int(args[1]), args[2])
+        increment(args[0], int(args[1]), args[2], float(args[3]))
     elif mode == "write-forever":
         write_forever(args[0])
     else:

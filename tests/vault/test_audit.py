@@ -232,3 +232,24 @@ def test_keyed_chain_matches_crypto(tmp_path: Path) -> None:
     assert text.encode() == record.canonical()
     assert digest == _crypto.chain_digest(b"\x01" * 32, bytes(32), record.canonical())
     file.close()
+
+
+def test_write_and_audit_commit_together(settings: VaultSettings, vault_path: Path) -> None:
+    """If the audit record cannot be written, the write is rolled back and a read returns nothing."""
+    from leakvault.vault.secret_vault import AuditWriteError
+
+    with open_vault(settings) as sv:
+        sv.set("app/db", "v1")
+    _tamper(
+        vault_path,
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit disabled'); END",
+    )
+    with open_vault(settings) as sv:
+        with pytest.raises(AuditWriteError, match="not carried out"):
+            sv.set("app/db", "v2")
+        with pytest.raises(AuditWriteError):
+            sv.get("app/db")
+    _tamper(vault_path, "DROP TRIGGER no_audit")
+    with open_vault(settings) as sv:
+        assert sv.metadata("app/db").current_version == 1
+        assert sv.get_text("app/db") == "v1"

@@ -86,7 +86,15 @@ def open_vault(
     identity = identity or settings.identity
     if settings.backend == "local":
         backend, audit = open_local_backend(settings, key=key, prompt=prompt, clock=clock)
-        return SecretVault(backend, audit=audit, identity=identity, policy=policy, source=source, clock=clock)
+        return SecretVault(
+            backend,
+            audit=audit,
+            identity=identity,
+            policy=policy,
+            source=source,
+            clock=clock,
+            unit_of_work=backend.file.transaction,
+        )
     target = BACKENDS.get(settings.backend)
     if target is None:
         known = ", ".join(sorted({"local", *BACKENDS}))

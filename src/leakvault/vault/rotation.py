@@ -243,7 +243,9 @@ def rotate(
     def run() -> RotationResult:
         return _rotate(vault, path, generator, verify, apply, rollback_apply or apply, resume, discard_pending)
 
-    return vault._run("rotate", "rotate", path, run, version_of=lambda r: r.new_version)
+    # Not atomic: each step must commit on its own (the pending value has to be durable before the
+    # apply hook runs), and hooks may take minutes, far too long to hold the write lock.
+    return vault._run("rotate", "rotate", path, run, version_of=lambda r: r.new_version, atomic=False)
 
 
 def _rotate(

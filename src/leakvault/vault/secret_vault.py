@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
@@ -76,8 +77,12 @@ class SecretVault:
         source: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_close: Callable[[], None] | None = None,
+        unit_of_work: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self._backend = backend
+        # Where backend and audit share a store (the local file), one transaction around an
+        # operation and its audit record makes them atomic: no write without its record.
+        self._unit_of_work = unit_of_work or contextlib.nullcontext
         self._audit = audit
         self.actor = actor or current_os_user()
         self.identity = identity or self.actor
@@ -142,17 +147,33 @@ class SecretVault:
         version: int | None = None,
         version_of: Callable[[T], int | None] | None = None,
         validator: Callable[[str], str] = validate_path,
+        atomic: bool = True,
     ) -> T:
+        """Run one audited operation. With `atomic`, the operation and its success record commit
+        together; failures are recorded afterwards in their own transaction."""
         audited_path = path
+        unit = self._unit_of_work if atomic else contextlib.nullcontext
         try:
-            if path is not None:
+            with unit():
+                if path is not None:
+                    try:
+                        validator(path)
+                    except InvalidPathError:
+                        audited_path = None  # a malformed "path" may be a pasted value: keep it out of the log
+                        raise
+                self._authorize(capability, path)
+                result = operation()
+                recorded_version = version_of(result) if version_of is not None else version
                 try:
-                    validator(path)
-                except InvalidPathError:
-                    audited_path = None  # a malformed "path" may be a pasted value: keep it out of the log
-                    raise
-            self._authorize(capability, path)
-            result = operation()
+                    self._record(action, audited_path, recorded_version, "ok")
+                except VaultError as exc:
+                    raise AuditWriteError(
+                        f"{action} on {path!r} was not carried out: its audit record could not be written ({exc})"
+                        if atomic
+                        else f"{action} on {path!r} ran but its audit record could not be written ({exc})"
+                    ) from None
+        except AuditWriteError:
+            raise
         except AccessDeniedError:
             with contextlib.suppress(Exception):
                 self._record(action, audited_path, version, "denied")
@@ -161,15 +182,6 @@ class SecretVault:
             with contextlib.suppress(Exception):
                 self._record(action, audited_path, version, type(exc).__name__)
             raise
-        recorded_version = version_of(result) if version_of is not None else version
-        try:
-            self._record(action, audited_path, recorded_version, "ok")
-        except Exception as exc:
-            raise AuditWriteError(
-                f"{action} on {path!r} ran but its audit record could not be written ({type(exc).__name__}: {exc})"
-                if action not in ("get", "get_pending")
-                else f"{action} on {path!r} refused: the audit record could not be written ({exc})"
-            ) from None
         return result
 
     # -- secrets ---------------------------------------------------------------------------------

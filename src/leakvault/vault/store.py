@@ -96,6 +96,8 @@ class VaultFile:
         self.path = path
         self._conn = connection
         self._closed = False
+        self._depth = 0  # nesting level of transaction()
+        self._checkpoint_wanted = False
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -202,14 +204,28 @@ class VaultFile:
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction; IMMEDIATE (write lock up front) unless `write` is False."""
+        """One SQLite transaction; IMMEDIATE (write lock up front) unless `write` is False.
+
+        Transactions nest: inside an open one, this joins it, so `SecretVault` can commit an
+        operation and its audit record together (one fsync, and never one without the other).
+        """
         if self._closed:
             raise VaultError("the vault is closed")
         conn = self._conn
+        if self._depth:
+            self._depth += 1
+            try:
+                yield conn
+            except sqlite3.DatabaseError as exc:  # the outermost transaction rolls back
+                raise _translate(exc, self.path) from None
+            finally:
+                self._depth -= 1
+            return
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.DatabaseError as exc:
             raise _translate(exc, self.path) from None
+        self._depth = 1
         try:
             yield conn
             conn.execute("COMMIT")
@@ -221,9 +237,20 @@ class VaultFile:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
+        if self._checkpoint_wanted:
+            self.checkpoint()
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the database and truncate it (after a destroy, so old pages go)."""
+        """Fold the WAL into the database and truncate it (after a destroy, so old pages go).
+
+        Inside a transaction it is deferred until the outermost one commits.
+        """
+        if self._depth:
+            self._checkpoint_wanted = True
+            return
+        self._checkpoint_wanted = False
         with contextlib.suppress(sqlite3.OperationalError):  # busy readers: the next one will do it
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -308,7 +335,9 @@ def _translate(exc: sqlite3.DatabaseError, path: Path) -> VaultError:
         return BackendError(f"vault {path} is busy: another process held the lock too long ({message})")
     if "unable to open" in lowered:
         return VaultError(f"cannot open vault {path} ({message}); check the directory permissions")
-    if isinstance(exc, sqlite3.OperationalError) and "disk" not in lowered and "malformed" not in lowered:
+    if isinstance(exc, sqlite3.IntegrityError) or (
+        isinstance(exc, sqlite3.OperationalError) and "disk" not in lowered and "malformed" not in lowered
+    ):
         return VaultError(f"vault {path}: {message}")
     return VaultFormatError(f"{path} is damaged or not a leakvault vault ({message})")
 
