@@ -40,16 +40,22 @@ def rules() -> None:
 @click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(format_name: str) -> None:
     """Id, name, severity and keywords of every rule."""
+    from leakvault.scanner.hyperscan_engine import hyperscan_fallbacks
+
     loaded = load_builtin_rules()
+    fallbacks = hyperscan_fallbacks(loaded)  # None: no Hyperscan here, every rule runs on regex
+    engine = {rule.id: "regex" if fallbacks is None or rule.id in fallbacks else "hyperscan" for rule in loaded}
     if format_name == "json":
-        click.echo(json.dumps([rule_record(rule) for rule in loaded], indent=2))
+        click.echo(json.dumps([{**rule_record(rule), "engine": engine[rule.id]} for rule in loaded], indent=2))
         return
     width = max(len(rule.id) for rule in loaded)
     for rule in loaded:
+        fallback = "  (regex only: Hyperscan cannot run it)" if fallbacks and rule.id in fallbacks else ""
         click.echo(
             f"{rule.id:<{width}}  {rule.severity:<6}  {rule.name}  [{', '.join(rule.keywords) or 'no keywords'}]"
+            + fallback
         )
-    click.echo(f"{len(loaded)} rules")
+    click.echo(f"{len(loaded)} rules" + (f"; {len(fallbacks)} run on the regex engine only" if fallbacks else ""))
 
 
 @rules.command("show")

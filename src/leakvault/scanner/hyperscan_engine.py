@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from leakvault.patterns.model import Rule
 from leakvault.scanner.cache import content_key, read_entry, write_entry
 from leakvault.scanner.detect import EngineRule, Region
 from leakvault.scanner.hs_translate import to_hyperscan
@@ -259,3 +260,11 @@ class HyperscanLocator:
             else:
                 regions.append((start, stop))
         return regions
+
+
+def hyperscan_fallbacks(rules: Sequence[Rule]) -> frozenset[str] | None:
+    """Ids of the rules Hyperscan cannot run (they use the reference path), or None without it."""
+    if not hyperscan_available():
+        return None
+    engine_rules = [EngineRule(index, rule) for index, rule in enumerate(rules)]
+    return HyperscanLocator(engine_rules, KeywordPrefilter(engine_rules)).fallback_rule_ids
