@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from leakvault.errors import ConfigError
 from leakvault.vault.backends.errors import BackendNotInstalledError, BackendThrottledError
 from leakvault.vault.config import ENV_PREFIX
+from leakvault.vault.errors import BackendError
 
 T = TypeVar("T")
 
@@ -194,3 +195,43 @@ def parse_time(text: str) -> datetime:
 
 
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
+
+
+def _crc32c_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), the checksum GCP Secret Manager uses for payloads.
+
+    Pure Python so the gcp extra needs no compiled package; secrets are at most 64 KiB, so this
+    costs a few milliseconds at worst.
+    """
+    crc = 0xFFFFFFFF
+    table = _CRC32C_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+WRITE_ATTEMPTS = 5  # unconditional writes retry this often when other writers keep taking their number
+
+
+def write_with_retries(path: str, attempt: Callable[[], T | None]) -> T:
+    """Run one write `attempt` until it returns a result (None means "a rival took the number")."""
+    for _ in range(WRITE_ATTEMPTS):
+        result = attempt()
+        if result is not None:
+            return result
+    raise BackendError(
+        f"gave up writing {path!r} after {WRITE_ATTEMPTS} attempts: other writers kept taking the next version"
+    )

@@ -36,7 +36,15 @@ from typing import Any, TypeVar
 
 from leakvault.errors import ConfigError
 from leakvault.vault.backends._bookkeeping import Bookkeeping, now_iso
-from leakvault.vault.backends._support import RetryPolicy, Section, describe, import_sdk, is_text, with_retries
+from leakvault.vault.backends._support import (
+    RetryPolicy,
+    Section,
+    describe,
+    import_sdk,
+    is_text,
+    with_retries,
+    write_with_retries,
+)
 from leakvault.vault.backends.errors import (
     BackendAuthError,
     BackendDeniedError,
@@ -61,7 +69,6 @@ _PENDING_ID_PREFIX = "leakvault-pending-"
 _DESCRIPTION_PREFIX = "leakvault:"
 _DESCRIPTION_LIMIT = 2048
 _EMPTY_PLACEHOLDER = b"\x00"
-_WRITE_ATTEMPTS = 5  # unconditional writes retry this often when another writer takes their number
 
 _AUTH_CODES = {
     "UnrecognizedClientException",
@@ -373,13 +380,7 @@ class AwsBackend:
     # -- writes ----------------------------------------------------------------------------------
 
     def write(self, path: str, value: bytes, *, cas: int | None = None) -> VersionInfo:
-        for _attempt in range(_WRITE_ATTEMPTS):
-            info = self._try_write(path, value, cas)
-            if info is not None:
-                return info
-        raise BackendError(
-            f"gave up writing {path!r} after {_WRITE_ATTEMPTS} attempts: other writers kept taking the next version"
-        )
+        return write_with_retries(path, lambda: self._try_write(path, value, cas))
 
     def _try_write(self, path: str, value: bytes, cas: int | None) -> VersionInfo | None:
         """One attempt; None when another writer took the version number and `cas` is None."""
@@ -390,12 +391,14 @@ class AwsBackend:
             if cas not in (None, 0):
                 raise CasConflictError(path, cas, 0) from None
             return self._create(path, value, cas)
-        current = self._current(path, state)
+        # Current and newest from one listing: a describe taken a moment earlier could predate a
+        # rival's write and let this one pass the check and then skip past the rival's number.
+        versions = self._versions(path, state)
+        current = next((v.number for v in reversed(versions) if CURRENT in v.stages), 0)
         if cas is not None and cas != current:
             raise CasConflictError(path, cas, current)
-        versions = self._versions(path, state)
-        top = max([current, state.meta.floor, *(v.number for v in versions)])
-        number = top + 1
+        # With cas the token is fixed by it: a rival that wrote cas+1 first makes ours collide.
+        number = cas + 1 if cas is not None else max([current, state.meta.floor, *(v.number for v in versions)]) + 1
         if (not value) != (number in state.meta.empty):
             # Record emptiness before the value exists, so no reader ever sees the placeholder;
             # a stale mark from a failed attempt at this number is cleared the same way.
@@ -563,10 +566,11 @@ class AwsBackend:
         staged = self.read_pending(path)
         if staged is None:
             raise SecretNotFoundError(path, 0)
-        state = self._state(path)
-        vid = state.labelled(PENDING)
+        vid = self._state(path).labelled(PENDING)
         info = self.write(path, staged.value, cas=cas)
-        if vid is not None:
+        # Re-read: moving AWSCURRENT off a version that also held AWSPENDING may have taken both.
+        state = self._state(path)
+        if vid is not None and state.labelled(PENDING) == vid:
             try:
                 self._remove_label(path, state, PENDING, vid)
             except BackendError as exc:
