@@ -115,12 +115,23 @@ def iter_files(paths: Sequence[str], exclude: Sequence[str], cwd: str | None = N
             yield FileRef(absolute, display_path(absolute, cwd))
 
 
-def _walk(directory: str, real_root: str, ignores: _IgnoreStack, cwd: str) -> Iterator[FileRef]:
+def _sorted_entries(directory: str) -> Iterator[os.DirEntry[str]]:
     try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        return iter(sorted(os.scandir(directory), key=lambda entry: entry.name))
     except OSError:
-        return  # an unreadable directory: nothing below it can be read either
-    for entry in entries:
+        return iter(())  # an unreadable directory: nothing below it can be read either
+
+
+def _walk(directory: str, real_root: str, ignores: _IgnoreStack, cwd: str) -> Iterator[FileRef]:
+    # Depth-first in name order, with an explicit stack rather than recursion: a tree thousands of
+    # directories deep must not exhaust Python's recursion limit.
+    stack = [(_sorted_entries(directory), ignores)]
+    while stack:
+        entries, ignores = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
         if entry.is_symlink():
             # Follow a symlinked file only when it points inside the root; never a directory
             # (loops, and trees the user did not ask for).
@@ -131,7 +142,7 @@ def _walk(directory: str, real_root: str, ignores: _IgnoreStack, cwd: str) -> It
         if entry.is_dir(follow_symlinks=False):
             if entry.name in ALWAYS_SKIPPED_DIRS or ignores.is_ignored(entry.path, True):
                 continue
-            yield from _walk(entry.path, real_root, ignores.extended(entry.path), cwd)
+            stack.append((_sorted_entries(entry.path), ignores.extended(entry.path)))
         elif entry.is_file(follow_symlinks=False) and not ignores.is_ignored(entry.path, False):
             yield FileRef(entry.path, display_path(entry.path, cwd))
 
