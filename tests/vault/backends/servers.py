@@ -129,14 +129,18 @@ class Moto:
 
 
 @contextlib.contextmanager
-def run_moto(workdir: Path) -> Iterator[Moto]:
+def run_moto(workdir: Path, *, unauthenticated_actions: int | None = None) -> Iterator[Moto]:
+    """A moto server; with `unauthenticated_actions`, IAM authentication is enforced after that many calls."""
     executable = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
     if not Path(executable).exists():
         raise RuntimeError("moto_server is missing: pip install 'moto[server]'")
     port = free_port()
+    env = dict(os.environ)
+    if unauthenticated_actions is not None:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(unauthenticated_actions)
     log = (workdir / "moto.log").open("wb")
     process = subprocess.Popen(
-        [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+        [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -116,7 +116,7 @@ class HvacConnection:
 
         try:
             self._translate_call("log in with AppRole", None, login)
-        except BackendDeniedError:
+        except (BackendDeniedError, self._exceptions.InvalidRequest):  # Vault answers 400 to a bad secret id
             raise BackendAuthError(
                 f"{SERVICE} at {self.config.url} rejected {self.config.credential_source}: "
                 "wrong role id or secret id, or the secret id expired"

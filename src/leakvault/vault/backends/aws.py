@@ -180,7 +180,7 @@ class AwsBackend:
                     f"{SERVICE} rejected the AWS credentials ({code}); check AWS_PROFILE / "
                     "AWS_ACCESS_KEY_ID or the instance role, and that they are not expired"
                 ) from None
-            if code == "AccessDeniedException":
+            if code in ("AccessDeniedException", "AccessDenied"):
                 raise BackendDeniedError(SERVICE, operation, path, code) from None
             if code in ("DecryptionFailure", "EncryptionFailure"):
                 raise BackendDeniedError(SERVICE, operation, path, f"{code}: the KMS key refused") from None
@@ -604,7 +604,20 @@ def _payload(value: bytes) -> dict[str, Any]:
 
 
 def _code(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or "")
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or "")
+    if code.isdigit():
+        # Some endpoints (proxies, moto's IAM layer) answer a JSON API with an XML error body; the
+        # SDK then reports only the HTTP status, and the real code sits in the message.
+        found = _XML_CODE.search(str(error.get("Message") or ""))
+        if found:
+            return found.group(1)
+        if code == "403":
+            return "AccessDeniedException"
+    return code
+
+
+_XML_CODE = re.compile(r"<Code>([A-Za-z]+)</Code>")
 
 
 def open_backend(settings: VaultSettings) -> AwsBackend:
