@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,8 @@ MAX_FILE_BYTES = 120_000
 # schemas, one per region); without a cap they would be half the sample and stand in for "real
 # code" far more than they should.
 MAX_PER_DIRECTORY = 6
+# botocore keeps one directory per API version with near-identical files; count them as one.
+VERSIONED_PART = re.compile(r"/(?:\d{4}-\d{2}-\d{2}|v\d+(?:\.\d+)*)(?=/|$)")
 # Files that hold real key material or credentials for their own tests: a scanner is right to
 # report them, so they are not "secret-free background". Checked on content, see `_is_clean`.
 KEY_MARKERS = (b"PRIVATE KEY-----", b"PRIVATE KEY BLOCK-----", b"PuTTY-User-Key-File")
@@ -128,7 +131,7 @@ def sample(rng: random.Random, count: int) -> list[BackgroundFile]:
     for source, target in pool:
         if len(chosen) >= count:
             break
-        directory = target.rpartition("/")[0]
+        directory = VERSIONED_PART.sub("*", target.rpartition("/")[0])
         if per_directory.get(directory, 0) >= MAX_PER_DIRECTORY or not _is_clean(source):
             continue
         per_directory[directory] = per_directory.get(directory, 0) + 1

@@ -52,6 +52,8 @@ def py_render(plant: Plant, rng: random.Random) -> Rendered:
         lambda: Rendered.at([f'{naming.upper(name)} = "{v}"'], 0),
         lambda: Rendered.at([f"{naming.snake(name)} = '{v}'"], 0),
         lambda: Rendered.at([f'os.environ.setdefault("{naming.upper(name)}", "{v}")'], 0),
+        lambda: Rendered.at([f'{naming.snake(name)} = os.getenv("{naming.upper(name)}", "{v}")'], 0),
+        lambda: Rendered.at([f"    {naming.snake(name)} = os.environ.get(\"{naming.upper(name)}\", '{v}')"], 0),
         lambda: Rendered.at(["DEFAULTS = {", '    "timeout": 30,', f'    "{naming.snake(name)}": "{v}",', "}"], 2),
         lambda: Rendered.at(["def make_client():", f'    return Client({naming.snake(name)}="{v}", timeout=10)'], 1),
     ]
@@ -95,6 +97,7 @@ def js_render(plant: Plant, rng: random.Random) -> Rendered:
             ["export const config = {", "  region: 'eu-west-1',", f"  {naming.camel(name)}: '{v}',", "};"], 2
         ),
         lambda: Rendered.at([f'const {naming.camel(name)} = process.env.{naming.upper(name)} || "{v}";'], 0),
+        lambda: Rendered.at([f"  {naming.camel(name)}: process.env.{naming.upper(name)} ?? '{v}',"], 0),
     ]
     if plant.url:
         forms.append(lambda: Rendered.at([f"  await fetch('{v}', {{ method: 'POST', body }});"], 0))
@@ -379,7 +382,7 @@ def jenkins_render(plant: Plant, rng: random.Random) -> Rendered:
     return rng.choice(
         [
             lambda: Rendered.at([f"        {key} = '{v}'"], 0),
-            lambda: Rendered.at([f'        sh "deploy --token {v}"'], 0),
+            lambda: Rendered.at([f'        sh "deploy --{naming.kebab(plant.name)} {v}"'], 0),
         ]
     )()
 
@@ -430,7 +433,12 @@ class Context:
     block: bool = False  # accepts pre-rendered JSON key files
     nameless_only: bool = False  # values appear without a helpful name: only self-identifying kinds
     only: tuple[str, ...] = ()  # if set, only these kinds
-    positives_only: bool = False
+    # Hard negatives this file type may hold (None: any). Whatever sits in a Kubernetes Secret was
+    # declared secret by its author, so only obvious stand-ins go there.
+    negatives: tuple[str, ...] | None = None
+
+
+STAND_INS = ("placeholder-word", "placeholder-template", "placeholder-angle", "placeholder-shaped", "trivial-value")
 
 
 def _py_filler(rng: random.Random) -> list[str]:
@@ -607,6 +615,7 @@ CONTEXTS: tuple[Context, ...] = (
         ],
         multiline=True,
         block=True,
+        negatives=STAND_INS,
     ),
     Context(
         "kubernetes-data",
@@ -621,6 +630,7 @@ CONTEXTS: tuple[Context, ...] = (
             "data:",
         ],
         per_file=2,
+        negatives=(),
     ),
     Context(
         "shell",
@@ -747,6 +757,12 @@ def accepts(context: Context, plant: Plant) -> bool:
     """Whether ``plant`` can be written in ``context`` in a way real projects do."""
     if context.only:
         return plant.kind in context.only
+    if (
+        not plant.positive
+        and context.negatives is not None
+        and plant.kind.removeprefix("neg:") not in context.negatives
+    ):
+        return False
     if plant.block:
         return context.block
     if plant.multiline:

@@ -201,10 +201,8 @@ NEGATIVE_KINDS: tuple[NegativeKind, ...] = (
     NegativeKind(
         "stripe-test-key", _sk_test, ("STRIPE_SECRET_KEY", "STRIPE_API_KEY", "stripeKey"), 8, needs_name=False
     ),
-    NegativeKind(
-        "publishable-key", _publishable, ("STRIPE_PUBLISHABLE_KEY", "NEXT_PUBLIC_STRIPE_KEY"), 5, needs_name=False
-    ),
-    NegativeKind("mapbox-public-token", _mapbox_public, ("MAPBOX_ACCESS_TOKEN", "mapboxToken"), 3, needs_name=False),
+    NegativeKind("publishable-key", _publishable, ("STRIPE_PUBLISHABLE_KEY", "NEXT_PUBLIC_STRIPE_KEY"), 5),
+    NegativeKind("mapbox-public-token", _mapbox_public, ("MAPBOX_ACCESS_TOKEN", "mapboxToken"), 3),
     NegativeKind(
         "uuid", _uuid, ("request_id", "TENANT_ID", "correlation_id", "workspace_id", "client_id", "subscription_id"), 16
     ),
