@@ -191,7 +191,9 @@ class TransitBackend(SqliteBackend):
         """
         failed: list[str] = []
         rewrapped = 0
-        for table, rows in (("versions", self._sealed_versions()), ("pending", self._sealed_pending())):
+        latest = f"vault:v{int(self._cipher.key_info().get('latest_version') or 0)}:".encode()
+        for table, sealed in (("versions", self._sealed_versions()), ("pending", self._sealed_pending())):
+            rows = [row for row in sealed if not row[2].startswith(latest)]  # already under the newest key
             for start in range(0, len(rows), REWRAP_BATCH):
                 chunk = rows[start : start + REWRAP_BATCH]
                 fresh = self._cipher.rewrap(chunk)
