@@ -59,10 +59,13 @@ def normalise_path(path: str) -> str:
 def _repository_root(directory: str) -> str | None:
     """The nearest directory at or above ``directory`` holding ``.git`` (a directory, or a file
     in worktrees and submodules); the directory need not exist (paths from history)."""
-    if os.path.exists(os.path.join(directory, ".git")):
-        return directory
-    parent = os.path.dirname(directory)
-    return None if parent == directory else _repository_root(parent)
+    while True:  # a loop, not recursion: a path 1,500 directories deep must not hit the recursion limit
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def repository_path(path: str) -> str:
