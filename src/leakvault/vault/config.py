@@ -24,7 +24,16 @@ from leakvault.vault import _crypto
 ENV_PREFIX = "MAHAVISHNU_SECRETS__"
 DEFAULT_BACKEND = "local"
 # Keys that hold key material: allowed from the environment only, never from a file in a repository.
-_SECRET_KEYS = {("local", "passphrase"), ("local", "master_key"), ("local", "new_passphrase")}
+_SECRET_KEYS = {
+    ("local", "passphrase"),
+    ("local", "master_key"),
+    ("local", "new_passphrase"),
+    # Remote backend credentials (leakvault.vault.backends): the environment or a credential chain only.
+    ("hashicorp", "token"),
+    ("hashicorp", "secret_id"),
+    ("azure", "token"),
+    ("gcp", "token"),
+}
 
 
 def _data_home() -> Path:
