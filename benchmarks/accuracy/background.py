@@ -68,7 +68,9 @@ MAX_FILE_BYTES = 120_000
 # schemas, one per region); without a cap they would be half the sample and stand in for "real
 # code" far more than they should.
 MAX_PER_DIRECTORY = 6
-# botocore keeps one directory per API version with near-identical files; count them as one.
+MAX_DATA_PER_DIRECTORY = 2  # JSON data files: per-region and per-resource schemas repeat each other
+# botocore keeps one directory per API version with near-identical files: one file name counts
+# once across versions, and the versions share one directory's quota.
 VERSIONED_PART = re.compile(r"/(?:\d{4}-\d{2}-\d{2}|v\d+(?:\.\d+)*)(?=/|$)")
 # Files that hold real key material or credentials for their own tests: a scanner is right to
 # report them, so they are not "secret-free background". Checked on content, see `_is_clean`.
@@ -127,13 +129,17 @@ def sample(rng: random.Random, count: int) -> list[BackgroundFile]:
     pool = candidates()
     rng.shuffle(pool)
     chosen: list[BackgroundFile] = []
-    per_directory: dict[str, int] = {}
+    per_directory: dict[tuple[str, bool], int] = {}
+    seen: set[str] = set()
     for source, target in pool:
         if len(chosen) >= count:
             break
-        directory = VERSIONED_PART.sub("*", target.rpartition("/")[0])
-        if per_directory.get(directory, 0) >= MAX_PER_DIRECTORY or not _is_clean(source):
+        normalised = VERSIONED_PART.sub("/*", target)
+        directory = (normalised.rpartition("/")[0], target.endswith(".json"))
+        limit = MAX_DATA_PER_DIRECTORY if directory[1] else MAX_PER_DIRECTORY
+        if normalised in seen or per_directory.get(directory, 0) >= limit or not _is_clean(source):
             continue
+        seen.add(normalised)
         per_directory[directory] = per_directory.get(directory, 0) + 1
         chosen.append(BackgroundFile(source, target))
     return sorted(chosen, key=lambda item: item.target)
