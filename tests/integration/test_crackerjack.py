@@ -1,0 +1,188 @@
+"""The Crackerjack gate against the real package: a Python 3.13 virtual environment with
+`crackerjack` from PyPI and this leakvault, our adapter run on repositories with and without a
+planted token, and Crackerjack's own gitleaks JSON parser reading our `--format gitleaks` report.
+
+The environment (about a minute to build) is cached under the system temporary directory, keyed
+by the Python version and this project's pyproject.toml; leakvault itself is reinstalled into it
+on every run so the test sees the current code.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.scanner.gitrepo import GitRepo
+from tests.scanner.tokens import github_pat
+
+PROJECT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+CHECK_SCRIPT = r"""
+import asyncio, json, subprocess, sys
+from pathlib import Path
+
+import leakvault
+from crackerjack.models.issues import IssueType, Priority
+from crackerjack.models.qa_results import QACheckType, QAResultStatus
+from crackerjack.parsers.json_parsers import GitleaksJSONParser
+from leakvault.integrations.crackerjack import LeakvaultAdapter
+
+
+async def gate():
+    adapter = LeakvaultAdapter()
+    await adapter.init()
+    default = adapter.get_default_config()
+    result = await adapter.check(files=[Path("app.py")])
+    return {
+        "status": str(result.status), "check_type": str(result.check_type), "message": result.message,
+        "issues": result.parsed_issues, "default_type": str(default.check_type), "stage": default.stage,
+    }
+
+
+report = subprocess.run(["leakvault", "scan", ".", "--format", "gitleaks"], capture_output=True, text=True)
+issues = GitleaksJSONParser().parse(report.stdout, "gitleaks")
+in_process = leakvault.scan(["."])
+print(json.dumps({
+    "gate": asyncio.run(gate()),
+    "exit_code": report.returncode,
+    "parser": [
+        {"type": str(i.type), "severity": str(i.severity), "file": i.file_path, "line": i.line_number,
+         "message": i.message, "security": i.type == IssueType.SECURITY, "critical": i.severity == Priority.CRITICAL}
+        for i in issues
+    ],
+    "api": {"type": type(in_process).__name__, "findings": [(f.rule_id, f.path, f.line) for f in in_process.findings]},
+}))
+"""
+
+
+def _python313() -> str | None:
+    """A working Python >= 3.13 (pyenv shims may name one that is not selected)."""
+    candidates = [
+        os.environ.get("LEAKVAULT_PYTHON313"),
+        shutil.which("python3.13"),
+        *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))),
+        "/usr/local/bin/python3.13",
+        "/usr/bin/python3.13",
+    ]
+    for candidate in filter(None, candidates):
+        try:
+            completed = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info >= (3, 13))"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except OSError:
+            continue
+        if completed.returncode == 0 and completed.stdout.strip() == "True":
+            return candidate
+    return None
+
+
+def _pip(venv: Path, *args: str) -> None:
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def crackerjack_venv() -> Path:
+    python = _python313()
+    if python is None:
+        pytest.skip("no Python >= 3.13 found (python3.13 on PATH, pyenv, or LEAKVAULT_PYTHON313); Crackerjack needs it")
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    key = hashlib.sha256((PROJECT / "pyproject.toml").read_bytes() + version.encode()).hexdigest()[:12]
+    venv = Path(tempfile.gettempdir()) / f"leakvault-crackerjack-{version}-{key}"
+    with open(f"{venv}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder when test workers run in parallel
+        if not (venv / ".ready").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([python, "-m", "venv", str(venv)], check=True)
+            _pip(venv, f"{PROJECT}[crackerjack]")
+            (venv / ".ready").write_text(version)
+        else:
+            _pip(venv, "--no-deps", "--force-reinstall", str(PROJECT))
+    return venv
+
+
+def _check(venv: Path, repo: GitRepo) -> dict[str, object]:
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("LEAKVAULT_DEBUG", None)
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", CHECK_SCRIPT],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    document = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert isinstance(document, dict)
+    return document
+
+
+def test_planted_token_fails_crackerjacks_security_gate(
+    crackerjack_venv: Path, tmp_path: Path, rng: random.Random
+) -> None:
+    """Our adapter's check fails as a SECURITY check, Crackerjack's own gitleaks parser turns our
+    report into a critical security issue, and leakvault.scan returns the finding in-process."""
+    token = github_pat(rng)
+    repo = GitRepo(tmp_path / "project")
+    repo.write("app.py", f"GITHUB_TOKEN = '{token}'\n")
+    repo.commit("leak")
+    result = _check(crackerjack_venv, repo)
+    gate = result["gate"]
+    assert isinstance(gate, dict)
+    assert gate["status"] == "failure", gate
+    assert gate["check_type"] == gate["default_type"] == "security"
+    assert gate["stage"] == "comprehensive"
+    issues = gate["issues"]
+    assert isinstance(issues, list) and len(issues) == 1
+    assert (issues[0]["file_path"], issues[0]["line_number"], issues[0]["code"], issues[0]["severity"]) == (
+        "app.py",
+        1,
+        "github-pat",
+        "error",
+    )
+    assert result["exit_code"] == 1
+    parsed = result["parser"]
+    assert isinstance(parsed, list) and len(parsed) == 1
+    assert parsed[0]["security"] and parsed[0]["critical"]
+    assert (parsed[0]["file"], parsed[0]["line"]) == ("app.py", 1)
+    assert parsed[0]["message"].startswith("github-pat: ")
+    assert result["api"] == {"type": "ScanResult", "findings": [["github-pat", "app.py", 1]]}
+    assert token not in json.dumps(result)
+
+
+def test_clean_project_passes_the_gate(crackerjack_venv: Path, tmp_path: Path) -> None:
+    """Without secrets the adapter's check succeeds and the parser finds nothing."""
+    repo = GitRepo(tmp_path / "project")
+    repo.write("app.py", "print('hello')\n")
+    repo.commit("clean")
+    result = _check(crackerjack_venv, repo)
+    gate = result["gate"]
+    assert isinstance(gate, dict)
+    assert gate["status"] == "success", gate
+    assert result["parser"] == []
+    assert result["exit_code"] == 0
