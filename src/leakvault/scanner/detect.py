@@ -29,9 +29,22 @@ Region = tuple[int, int]
 _UNSET: Any = object()
 
 
+# One rule yielding more candidates than this in one chunk is a generated or hostile file: the rest
+# are not reported (and a warning says so), which bounds memory and report size.
+MAX_CANDIDATES_PER_RULE = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class RegexTimeout:
     """A rule's regex hit its time bound on a chunk; the scan goes on and says so."""
+
+    rule_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class TooManyMatches:
+    """A rule matched more than `MAX_CANDIDATES_PER_RULE` times in a chunk; the rest were dropped."""
 
     rule_id: str
     path: str
@@ -118,7 +131,7 @@ def _matches(rule: EngineRule, text: bytes | str, regions: Sequence[Region] | No
 
 def detect(
     rule: EngineRule, chunk: Chunk, timeout: float, regions: Sequence[Region] | None = None, text: str | None = None
-) -> Iterator[Candidate | RegexTimeout]:
+) -> Iterator[Candidate | RegexTimeout | TooManyMatches]:
     """Every candidate of one rule in one chunk, after the rule's entropy and checksum checks.
 
     ``regions`` None searches the whole chunk. ``text`` is the chunk as latin-1 text, for the
@@ -130,6 +143,7 @@ def detect(
     floor = rule.rule.entropy
     validator = rule.compiled.validator if rule.rule.checksum else None
     subject: bytes | str = chunk.data if rule.on_bytes else (text or chunk.data.decode("latin-1"))
+    emitted = 0
     try:
         for match in _matches(rule, subject, regions, timeout):
             span = secret_span(match, groups)
@@ -142,6 +156,10 @@ def detect(
                 continue
             if validator is not None and not validator(secret):
                 continue
+            emitted += 1
+            if emitted > MAX_CANDIDATES_PER_RULE:
+                yield TooManyMatches(rule.rule.id, chunk.path)
+                return
             yield Candidate(rule.rule.id, chunk, start, end, secret, entropy)
     except TimeoutError:
         yield RegexTimeout(rule.rule.id, chunk.path)

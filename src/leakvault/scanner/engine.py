@@ -22,7 +22,7 @@ from leakvault.errors import UsageError
 from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.detect import EngineRule, RegexTimeout, detect
+from leakvault.scanner.detect import MAX_CANDIDATES_PER_RULE, EngineRule, RegexTimeout, TooManyMatches, detect
 from leakvault.scanner.filters import FilterContext, drop_reason
 from leakvault.scanner.fingerprint import fingerprint
 from leakvault.scanner.model import Candidate, Chunk, Finding
@@ -54,14 +54,32 @@ def select_rules(builtin: Sequence[Rule], config: ScanConfig) -> list[Rule]:
     return [rule for rule_id, rule in chosen.items() if rule_id not in config.disabled_rules]
 
 
+# Findings keep at most this much of their line on either side of the secret (filters look for
+# inline markers there, reports show a preview): a minified file's one line can be 100 MB.
+LINE_CONTEXT_BYTES = 4096
+# Past this, a column is counted as the bytes that start a UTF-8 character, not by decoding.
+LONG_PREFIX_BYTES = 1 << 16
+_UTF8_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
 def _line_bounds(data: bytes, offset: int) -> tuple[int, int]:
     start = data.rfind(b"\n", 0, offset) + 1
     end = data.find(b"\n", offset)
     return start, len(data) if end < 0 else end
 
 
-def _decode_line(data: bytes, start: int, end: int) -> str:
+def _decode_line(data: bytes, start: int, end: int, anchor: int) -> str:
+    """The line [start, end), cut to `LINE_CONTEXT_BYTES` either side of ``anchor``."""
+    start, end = max(start, anchor - LINE_CONTEXT_BYTES), min(end, anchor + LINE_CONTEXT_BYTES)
     return data[start:end].decode("utf-8", "replace").rstrip("\r")
+
+
+def _column(data: bytes, line_start: int, offset: int) -> int:
+    """1-based character column of ``offset`` on a line starting at ``line_start``."""
+    prefix = data[line_start:offset]
+    if len(prefix) > LONG_PREFIX_BYTES:
+        return len(prefix.translate(None, _UTF8_CONTINUATION)) + 1
+    return len(prefix.decode("utf-8", "replace")) + 1
 
 
 class Scanner:
@@ -151,6 +169,11 @@ class Scanner:
                         f"{item.path}: rule {item.rule_id} hit its {self.timeout:g}s time bound; "
                         "part of the file was not scanned"
                     )
+                elif isinstance(item, TooManyMatches):
+                    result.warnings.append(
+                        f"{item.path}: rule {item.rule_id} matched over {MAX_CANDIDATES_PER_RULE} times; "
+                        "the rest were not reported (a generated file? exclude it in the config)"
+                    )
                 else:
                     found.append(item)
         return _resolve_overlaps(found, self._by_id)
@@ -170,8 +193,12 @@ class Scanner:
         if chunk.line_filter is not None and line not in chunk.line_filter:
             return None
         end_line_start, end_line_end = _line_bounds(data, max(candidate.end - 1, candidate.start))
-        line_text = _decode_line(data, line_start, line_end)
-        end_line_text = line_text if end_line_start == line_start else _decode_line(data, end_line_start, end_line_end)
+        line_text = _decode_line(data, line_start, line_end, candidate.start)
+        end_line_text = (
+            line_text
+            if end_line_start == line_start
+            else _decode_line(data, end_line_start, end_line_end, candidate.end)
+        )
         rule = self._by_id[candidate.rule_id].compiled
         context = FilterContext(
             candidate, rule, line_text, end_line_text, self.allow_paths, self.allow_values, self.config.stopwords
@@ -188,9 +215,9 @@ class Scanner:
             confidence=rule.rule.confidence,
             path=chunk.path,
             line=line,
-            column=len(data[line_start : candidate.start].decode("utf-8", "replace")) + 1,
+            column=_column(data, line_start, candidate.start),
             end_line=end_line,
-            end_column=len(data[end_text_start : candidate.end].decode("utf-8", "replace")) + 1,
+            end_column=_column(data, end_text_start, candidate.end),
             fingerprint=fingerprint(rule.rule.id, chunk.path, candidate.secret),
             entropy=round(candidate.entropy, 3),
             secret=candidate.secret,

@@ -1,0 +1,150 @@
+"""Hostile or degenerate input costs bounded time and memory: a 100 MB minified one-line file, a
+file of ten million keyword hits, a directory tree 1,500 levels deep, a flood of Hyperscan
+matches. Each runs the real CLI in a subprocess that reports its own peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from leakvault.patterns.examples import expand
+from leakvault.scanner.hyperscan_engine import hyperscan_available
+
+ENGINES = [
+    "regex",
+    pytest.param("hyperscan", marks=pytest.mark.skipif(not hyperscan_available(), reason="no hyperscan wheel")),
+]
+# Generous against a loaded 2-core CI machine; locally each case takes a few seconds.
+TIME_LIMIT_SECONDS = 40
+# Runs the CLI in-process, then prints the process's peak RSS (KiB) as the last stderr line.
+MEASURED_CLI = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['leakvault', *sys.argv[1:]]\n"
+    "try:\n"
+    "    runpy.run_module('leakvault.cli', run_name='__main__')\n"
+    "finally:\n"
+    "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+
+
+def _scan(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float, int]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / ".cache")}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED_CLI, "scan", *args, "--format", "json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    elapsed = time.perf_counter() - started
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert last_line.isdigit(), done.stderr[-3000:]
+    peak_kib = int(last_line)
+    return done, elapsed, peak_kib
+
+
+def _github_token(rng: random.Random) -> str:
+    return expand("{token:ghp_}", "crc32_base62", rng)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_minified_100mb_single_line(tmp_path: Path, engine: str) -> None:
+    """A 100 MB file with no newline and three tokens in it: all three found, time and memory bounded."""
+    rng = random.Random()
+    unit = b"var a=function(b,c){return b+c*2},d=[1,2,3].map(function(x){return x.key||x.token});"
+    data = bytearray(unit * (100_000_000 // len(unit)))
+    tokens = [_github_token(rng) for _ in range(3)]
+    for index, token in enumerate(tokens):
+        position = (index + 1) * 25_000_000
+        data[position:position] = b'var t="' + token.encode() + b'";'
+    (tmp_path / "bundle.min.js").write_bytes(bytes(data))
+    (tmp_path / ".leakvault.toml").write_text('max_file_size = "200MB"\n')
+    done, elapsed, peak_kib = _scan(tmp_path, "bundle.min.js", "--engine", engine)
+    assert done.returncode == 1, done.stderr
+    found = [finding for finding in json.loads(done.stdout)["findings"] if finding["rule_id"] == "github-pat"]
+    assert len(found) == 3
+    assert all(finding["line"] == 1 for finding in found)
+    assert elapsed < TIME_LIMIT_SECONDS
+    assert peak_kib < 450 * 1024, f"peak RSS {peak_kib} KiB"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ten_million_keyword_hits(tmp_path: Path, engine: str) -> None:
+    """Ten million occurrences of a keyword: finishes in bounded time and memory, and says if a rule
+    ran out of time rather than skipping silently."""
+    (tmp_path / "hits.txt").write_bytes(b"token " * 10_000_000)
+    (tmp_path / ".leakvault.toml").write_text('max_file_size = "100MB"\n')
+    done, elapsed, peak_kib = _scan(tmp_path, "hits.txt", "--engine", engine)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["findings"] == []
+    assert report["stats"]["files_scanned"] == 1
+    assert elapsed < TIME_LIMIT_SECONDS
+    assert peak_kib < 400 * 1024, f"peak RSS {peak_kib} KiB"
+
+
+@pytest.mark.slow
+def test_deeply_nested_directory(tmp_path: Path) -> None:
+    """A token 1,500 directories down is found; the walk does not recurse itself to death."""
+    deepest = str(tmp_path / "tree")
+    os.mkdir(deepest)
+    for _ in range(1500):  # os.makedirs would itself recurse this deep
+        deepest = os.path.join(deepest, "d")
+        os.mkdir(deepest)
+    token = _github_token(random.Random())
+    Path(deepest, "settings.env").write_text(f"GITHUB_TOKEN={token}\n")
+    try:
+        done, elapsed, peak_kib = _scan(tmp_path, "tree")
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses, so take the tree down here
+        os.unlink(os.path.join(deepest, "settings.env"))
+        while deepest != str(tmp_path):
+            os.rmdir(deepest)
+            deepest = os.path.dirname(deepest)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert [finding["rule_id"] for finding in json.loads(done.stdout)["findings"]] == ["github-pat"]
+    assert elapsed < TIME_LIMIT_SECONDS
+    assert peak_kib < 300 * 1024
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="no hyperscan wheel")
+def test_hyperscan_flood_hands_the_chunk_to_the_reference_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When Hyperscan reports too many match ends in a chunk, the reference engine locates it instead,
+    with the same findings."""
+    from leakvault.patterns.loader import load_builtin_rules
+    from leakvault.scanner import hyperscan_engine
+    from leakvault.scanner.config import ScanConfig
+    from leakvault.scanner.engine import Scanner
+    from leakvault.scanner.model import Chunk
+    from leakvault.scanner.prefilter import KeywordPrefilter, Located
+
+    rng = random.Random()
+    text = "".join(f"token_{i} = '{_github_token(rng)}'\n" for i in range(40)).encode()
+    rules = load_builtin_rules()
+    expected = Scanner(rules, ScanConfig(), engine="regex").scan_chunk(Chunk(path="a.py", data=text)).findings
+    scanner = Scanner(rules, ScanConfig(), engine="hyperscan")
+    locator = scanner.hyperscan
+    assert locator is not None
+    calls: list[int] = []
+    original = KeywordPrefilter.locate
+
+    def counting_locate(self: KeywordPrefilter, data: bytes) -> Located:
+        calls.append(1)
+        return original(self, data)
+
+    monkeypatch.setattr(KeywordPrefilter, "locate", counting_locate)
+    monkeypatch.setattr(hyperscan_engine, "MAX_HITS", 5)
+    flooded = scanner.scan_chunk(Chunk(path="a.py", data=text)).findings
+    assert calls, "the reference engine was not used"
+    assert [(f.rule_id, f.line, f.secret) for f in flooded] == [(f.rule_id, f.line, f.secret) for f in expected]
+    assert len(expected) >= 40
