@@ -231,3 +231,17 @@ def test_rules_list_and_show(run_cli: RunCli) -> None:
     shown = run_cli("rules", "show", "github-pat")
     assert shown.returncode == 0 and "remediation:" in shown.stdout
     assert run_cli("rules", "show", "no-such-rule").returncode == 2
+
+
+def test_one_gigabyte_single_line_file_is_skipped_quickly(tmp_path: Path, run_cli: RunCli) -> None:
+    """A 1 GB file with no newline (sparse, so the test is cheap) is skipped by the default size cap,
+    counted and warned about; the rest of the scan goes on."""
+    with (tmp_path / "bundle.min.js").open("wb") as handle:
+        handle.truncate(1024**3)
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    result = run_cli("scan", "--format", "json", ".", timeout=60)
+    assert result.returncode == 0
+    document = _json(result)
+    assert document["stats"]["skipped_too_large"] == 1  # type: ignore[index]
+    assert document["stats"]["files_scanned"] == 1  # type: ignore[index]
+    assert "bundle.min.js" in result.stderr and "size cap" in result.stderr
