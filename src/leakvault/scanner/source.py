@@ -14,11 +14,13 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from leakvault.scanner.derived import expand_chunk
 from leakvault.scanner.model import Chunk
+
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILE_NAMES = (".gitignore", ".leakvaultignore")
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -80,7 +82,7 @@ class _IgnoreStack:
                 continue
         if not lines:
             return self
-        return _IgnoreStack((*self.specs, (directory, pathspec.GitIgnoreSpec.from_lines(lines))))
+        return _IgnoreStack((*self.specs, (directory, _gitignore_spec(lines))))
 
     def is_ignored(self, absolute: str, is_dir: bool) -> bool:
         for base, spec in reversed(self.specs):
@@ -93,6 +95,14 @@ class _IgnoreStack:
         return False
 
 
+def _gitignore_spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    # Imported on first use: pathspec costs ~25 ms of start-up, and a pre-commit run on a few
+    # named files with no excludes never needs it.
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def _is_inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -101,7 +111,7 @@ def iter_files(paths: Sequence[str], exclude: Sequence[str], cwd: str | None = N
     """Every file to scan under ``paths`` (directories are walked; files are taken as given, but
     the config's ``exclude`` patterns, relative to the working directory, still apply to them)."""
     cwd = cwd or os.getcwd()
-    config_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    config_spec = _gitignore_spec(exclude) if exclude else None
     for path in paths:
         absolute = os.path.abspath(path)
         if os.path.isdir(absolute):
