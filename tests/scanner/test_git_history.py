@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -187,3 +189,49 @@ def test_oversized_changes_are_skipped_with_a_warning(repo: GitRepo, run_cli: Ru
     document = json.loads(result.stdout)
     assert document["stats"]["skipped_too_large"] == 1
     assert any("big.txt" in warning for warning in document["warnings"])
+
+
+# VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the forking parent (the
+# test process, holding the fast-import stream), which would swamp what the scan itself uses.
+PEAK_MEMORY_SCRIPT = """
+from leakvault.scanner.api import build_scanner
+from leakvault.scanner.config import ScanConfig
+from leakvault.scanner.gitscan import scan_history
+result = scan_history(build_scanner(ScanConfig()))
+peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(result.stats.files_scanned, result.stats.bytes_scanned, peak)
+"""
+
+
+def _long_history(path: Path, commits: int, line_bytes: int) -> None:
+    """``commits`` commits, each adding a new file of ``line_bytes`` text (built with fast-import)."""
+    stream = bytearray()
+    for number in range(commits):
+        stamp = 1_700_000_000 + number
+        blob = b"".join(b"value_%d_%d = '%s'\n" % (number, i, b"x" * 60) for i in range(line_bytes // 80))
+        message = b"commit %d\n" % number
+        stream += b"commit refs/heads/main\n"
+        stream += b"author A <a@example.test> %d +0000\ncommitter A <a@example.test> %d +0000\n" % (stamp, stamp)
+        stream += b"data %d\n%s" % (len(message), message)
+        stream += b"M 100644 inline f%05d.py\ndata %d\n%s\n\n" % (number, len(blob), blob)
+    repo = GitRepo(path)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, input=bytes(stream), check=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from Linux's /proc")
+def test_memory_stays_flat_on_long_histories(tmp_path: Path) -> None:
+    """Ten times the history (30 MB of added lines instead of 3 MB) costs the scan far less than
+    the difference in memory: lines stream through, nothing is kept per commit."""
+    peaks = []
+    for commits in (400, 4000):
+        root = tmp_path / f"h{commits}"
+        _long_history(root, commits, 8000)
+        completed = subprocess.run(
+            [sys.executable, "-c", PEAK_MEMORY_SCRIPT], cwd=root, capture_output=True, text=True, check=True
+        )
+        files, scanned, peak_kb = (int(part) for part in completed.stdout.split())
+        assert files == commits
+        assert scanned >= commits * 7000
+        peaks.append(peak_kb)
+    assert peaks[1] - peaks[0] < 8 * 1024, f"peak RSS grew from {peaks[0]} kB to {peaks[1]} kB"
