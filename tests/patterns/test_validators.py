@@ -94,6 +94,8 @@ def test_jwt_structure() -> None:
     assert not is_valid_jwt(f"{_b64url({'typ': 'JWT'})}.{payload}.c2ln")
     assert not is_valid_jwt(f"{_b64url({'alg': 'HS256'})}.{payload}")
     assert not is_valid_jwt("eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln")
+    anon = make_jwt({"iss": "supabase", "ref": "abc", "role": "anon"}, random.Random(0))
+    assert not is_valid_jwt(anon), "a Supabase anon key is public by design"
 
 
 def test_supabase_service_role() -> None:

@@ -156,9 +156,14 @@ def _random_word(rng: random.Random, length: int) -> str:
 
 
 def _generate_jwt(prefix: str, rng: random.Random) -> str:
+    """``prefix`` adds claims: ``admin`` sets the role, ``iss=supabase,role=anon`` sets each pair."""
     issued = rng.randrange(1_600_000_000, 1_800_000_000)
     payload: dict[str, object] = {"sub": _random_word(rng, 12), "iat": issued, "exp": issued + 3600}
-    if prefix:
+    if "=" in prefix:
+        for pair in prefix.split(","):
+            claim, _, value = pair.partition("=")
+            payload[claim] = value
+    elif prefix:
         payload["role"] = prefix
     return make_jwt(payload, rng)
 
@@ -175,9 +180,14 @@ def _jwt_parts(secret: str) -> tuple[dict[str, object], dict[str, object]] | Non
 
 @register("jwt", _generate_jwt)
 def is_valid_jwt(secret: str) -> bool:
-    """Header and payload decode to JSON objects and the header names an ``alg`` other than none."""
+    """Header and payload decode to JSON objects and the header names an ``alg`` other than none;
+    tokens that are public by design (a Supabase project's anon key, shipped to every browser) are
+    not credentials worth reporting."""
     parts = _jwt_parts(secret)
-    return parts is not None and str(parts[0]["alg"]).lower() != "none"
+    if parts is None or str(parts[0]["alg"]).lower() == "none":
+        return False
+    payload = parts[1]
+    return not (payload.get("iss") == "supabase" and payload.get("role") == "anon")
 
 
 def _generate_supabase_jwt(prefix: str, rng: random.Random) -> str:
