@@ -15,7 +15,6 @@ from leakvault.vault.keys import KeyMaterial
 # Tests lower PBKDF2's cost through this explicit parameter; test_crypto pins the real default.
 FAST_ITERATIONS = 1_000
 PASSPHRASE = "correct horse battery staple"
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def settings_for(path: Path, **env: str) -> VaultSettings:
@@ -34,7 +33,6 @@ def cli_env(tmp_path: Path, extra: Mapping[str, str] | None = None) -> dict[str,
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAHAVISHNU_SECRETS__")}
     env["HOME"] = str(tmp_path / "home")
     env.pop("XDG_DATA_HOME", None)
-    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra or {})
     return env
 
