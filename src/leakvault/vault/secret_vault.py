@@ -64,7 +64,10 @@ def _as_bytes(value: bytes | str) -> bytes:
 
 
 class SecretVault:
-    """Versioned secrets with check-and-set, soft delete, rollback, rotation, RBAC and audit."""
+    """Versioned secrets with check-and-set, soft delete, rollback, rotation, RBAC and audit.
+
+    One instance serves one thread at a time (it holds one SQLite connection for the local store).
+    """
 
     def __init__(
         self,
@@ -83,6 +86,7 @@ class SecretVault:
         # Where backend and audit share a store (the local file), one transaction around an
         # operation and its audit record makes them atomic: no write without its record.
         self._unit_of_work = unit_of_work or contextlib.nullcontext
+        self._audit_is_atomic = unit_of_work is not None
         self._audit = audit
         self.actor = actor or current_os_user()
         self.identity = identity or self.actor
@@ -169,7 +173,7 @@ class SecretVault:
                 except VaultError as exc:
                     raise AuditWriteError(
                         f"{action} on {path!r} was not carried out: its audit record could not be written ({exc})"
-                        if atomic
+                        if atomic and self._audit_is_atomic
                         else f"{action} on {path!r} ran but its audit record could not be written ({exc})"
                     ) from None
         except AuditWriteError:
