@@ -315,6 +315,7 @@ class Runner:
         self.child: subprocess.Popen[bytes] | None = None
         self.mounts: MountDir | None = None
         self._template_refs: dict[str, set[SecretRef]] = {}
+        self._stop_before_start = 0
 
     # environment and files for the current values
     def _materialise(self) -> dict[str, str]:
@@ -362,7 +363,12 @@ class Runner:
 
     def _forward(self, signum: int, _frame: Any) -> None:
         child = self.child
-        if child is None or child.poll() is not None:
+        if child is None:
+            # Asked to stop before the command started: do not start it at all.
+            if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+                self._stop_before_start = signum
+            return
+        if child.poll() is not None:
             return
         if signum == signal.SIGINT and _terminal_delivers_sigint():
             return  # the terminal already sent it to the child; do not deliver it twice
@@ -378,6 +384,8 @@ class Runner:
                 previous_handlers[sig] = signal.signal(sig, self._forward)
         try:
             values = self._materialise()
+            if self._stop_before_start:
+                return 128 + self._stop_before_start
             self.child = self._start(values)
             if not self.watch:
                 self.vault.close()  # nothing more to read; do not hold the vault open
