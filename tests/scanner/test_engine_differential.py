@@ -20,7 +20,7 @@ from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.engine import Scanner
 from leakvault.scanner.hyperscan_engine import hyperscan_available
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.prefilter import Located
+from leakvault.scanner.prefilter import KeywordPrefilter, Located
 
 RULES = load_builtin_rules()
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
@@ -36,9 +36,12 @@ class WholeChunkScanner(Scanner):
 @pytest.fixture(scope="module")
 def scanners() -> dict[str, Scanner]:
     config = ScanConfig()
+    pure_python = Scanner(RULES, config, engine="regex")
+    pure_python._prefilter = KeywordPrefilter(pure_python.rules, prefer_rust=False)
     engines: dict[str, Scanner] = {
         "whole": WholeChunkScanner(RULES, config, engine="regex"),
         "regex": Scanner(RULES, config, engine="regex"),
+        "regex with pyahocorasick": pure_python,
     }
     if hyperscan_available():
         engines["hyperscan"] = Scanner(RULES, config, engine="hyperscan")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 
@@ -22,10 +22,19 @@ from leakvault.patterns.loader import CompiledRule, compile_rule
 from leakvault.patterns.model import Rule
 from leakvault.scanner.entropy import shannon_entropy
 from leakvault.scanner.model import Candidate, Chunk
-from leakvault.scanner.regex_width import MatchReach, match_reach
+
+if TYPE_CHECKING:
+    from leakvault.scanner.regex_width import MatchReach
 
 # A region: search for matches starting in [start, end] (the search may look up to end + tail).
 Region = tuple[int, int]
+
+
+class Starts(list[Region]):
+    """Regions from keyword hits for a rule with a keyword anchor: the possible *starts* of its
+    matches, tried with the anchored pattern (a match may run on past the region)."""
+
+
 _UNSET: Any = object()
 
 
@@ -65,13 +74,15 @@ class EngineRule:
     Mutable only as a cache: every lazily filled slot is a pure function of the rule.
     """
 
-    __slots__ = ("_compiled", "_pattern", "_reach", "index", "rule")
+    __slots__ = ("_anchor", "_anchored", "_compiled", "_pattern", "_reach", "index", "rule")
 
     def __init__(self, index: int, rule: Rule) -> None:
         self.index = index
         self.rule = rule
         self._pattern: Any = _UNSET
         self._reach: Any = _UNSET
+        self._anchor: Any = _UNSET
+        self._anchored: Any = _UNSET
         self._compiled: CompiledRule | None = None
 
     @property
@@ -89,8 +100,27 @@ class EngineRule:
     def reach(self) -> MatchReach | None:
         """Width and look-ahead of the rule's matches; None: search whole chunks."""
         if self._reach is _UNSET:
+            from leakvault.scanner.regex_width import match_reach  # only once a rule hits: start-up
+
             self._reach = match_reach(self.rule.regex)
         return self._reach  # type: ignore[no-any-return]
+
+    @property
+    def anchor(self) -> int | None:
+        """At most how many bytes before a keyword hit a match can start (None: unknown)."""
+        if self._anchor is _UNSET:
+            from leakvault.scanner.regex_width import keyword_anchor
+
+            self._anchor = keyword_anchor(self.rule.regex, self.rule.keywords)
+        return self._anchor  # type: ignore[no-any-return]
+
+    @property
+    def anchored(self) -> Any:
+        """The pattern preceded by a lazy skip of up to `anchor` characters and ``\\K``: one
+        ``match()`` at p finds the leftmost match starting in [p, p + anchor], as a search would."""
+        if self._anchored is _UNSET:
+            self._anchored = _anchored_pattern(self.rule.regex, self.anchor or 0, self.on_bytes)
+        return self._anchored
 
     @property
     def compiled(self) -> CompiledRule:
@@ -98,6 +128,18 @@ class EngineRule:
         if self._compiled is None:
             self._compiled = compile_rule(self.rule)
         return self._compiled
+
+
+_LEADING_FLAGS = regex.compile(r"^(?:\(\?[a-zA-Z]+\))+")
+
+
+def _anchored_pattern(pattern: str, distance: int, on_bytes: bool) -> Any:
+    flags = _LEADING_FLAGS.match(pattern)
+    head = flags.group(0) if flags else ""
+    body = pattern[len(head) :]
+    close = "\n)" if "x" in head else ")"  # a verbose pattern may end in a comment
+    source = f"{head}[\\s\\S]{{0,{distance}}}?\\K(?:{body}{close}"
+    return regex.compile(source.encode("ascii") if on_bytes else source)
 
 
 def secret_span(match: Any, groups: int) -> tuple[int, int] | None:
@@ -109,9 +151,31 @@ def secret_span(match: Any, groups: int) -> tuple[int, int] | None:
     return None
 
 
+def _anchored_matches(rule: EngineRule, text: bytes | str, starts: Starts, timeout: float) -> Iterator[Any]:
+    """The rule's matches starting inside ``starts``, as `finditer` would report them."""
+    anchored = rule.anchored
+    step = (rule.anchor or 0) + 1
+    resume = 0
+    for first, last in starts:
+        position = max(first, resume)
+        while position <= last:
+            match = anchored.match(text, position, timeout=timeout)
+            if match is None:
+                position += step
+                continue
+            start, end = match.span()
+            if start > last:
+                break
+            yield match
+            resume = position = end if end > start else start + 1
+
+
 def _matches(rule: EngineRule, text: bytes | str, regions: Sequence[Region] | None, timeout: float) -> Iterator[Any]:
     """The rule's matches in ``text``: all of them, or those starting inside ``regions``."""
     pattern: Any = rule.pattern
+    if isinstance(regions, Starts):
+        yield from _anchored_matches(rule, text, regions, timeout)
+        return
     if regions is None or rule.reach is None:
         yield from pattern.finditer(text, timeout=timeout)
         return

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 ENGINES = ("auto", "hyperscan", "regex")
 # ``auto`` moves to Hyperscan once this many bytes went through the reference engine (loading the
 # database costs a few milliseconds; the automaton walks about 80 MB/s).
-AUTO_HYPERSCAN_AFTER_BYTES = 1 << 20
+AUTO_HYPERSCAN_AFTER_BYTES = 256 << 10
 GENERIC_TAG = "generic"
 
 

@@ -228,9 +228,18 @@ class HyperscanLocator:
             if ident >= count:
                 keyword_hit.update(self._keyword_owners[ident - count])
         found: Located = {}
+        reference: Located | None = None
         for index in keyword_hit:
             if index in self.fallbacks or (index in hit and index not in ends):
-                found[index] = None
+                # Matches of unknown extent: where the rule is keyword-anchored, the reference
+                # engine's start regions (cheap, and only for the rare chunk where Hyperscan saw a
+                # match) beat searching the whole chunk.
+                if self._rules[index].anchor is None:
+                    found[index] = None
+                    continue
+                if reference is None:
+                    reference = self._reference.locate(data)
+                found[index] = reference.get(index)
             elif index in ends:
                 found[index] = self._regions(self._rules[index], ends[index], data)
         return found

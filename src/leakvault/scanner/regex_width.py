@@ -191,3 +191,125 @@ def match_reach(pattern: str) -> MatchReach | None:
         # can reach past it.
         return MatchReach(width=None, single_line=True, tail=SAFETY_MARGIN + past_line)
     return None
+
+
+# At most this many spellings are followed when reading a pattern's literal prefixes.
+_MAX_SPELLINGS = 512
+# A character class of at most this many literal characters is read as an alternation.
+_MAX_CLASS_SPELLINGS = 8
+
+Spelling = tuple[str, bool]  # (lowercased literal text, whether the items were spelled to the end)
+
+
+def _class_letters(arg: Any) -> list[str] | None:
+    if len(arg) > _MAX_CLASS_SPELLINGS or any(op is not sre_constants.LITERAL for op, _ in arg):
+        return None
+    return [chr(char).lower() for _, char in arg]
+
+
+def _spell_item(op: Any, arg: Any) -> list[Spelling] | None:
+    """The ways one item can start: literal text and whether the item is then fully spelled.
+    None: the item starts with something that is not literal."""
+    if op is sre_constants.LITERAL:
+        return [(chr(arg).lower(), True)]
+    if op in (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+        return [("", True)]  # zero-width
+    if op is sre_constants.IN:
+        letters = _class_letters(arg)
+        return None if letters is None else [(letter, True) for letter in letters]
+    if op is sre_constants.SUBPATTERN:
+        return _spell(arg[-1])
+    if op is sre_constants.BRANCH:
+        options: list[Spelling] = []
+        for branch in arg[1]:
+            inner = _spell(branch)
+            if inner is None:
+                return None
+            options.extend(inner)
+        return options
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and arg[1] <= 1:
+        inner = _spell(arg[2])
+        if inner is None:
+            return None
+        once = inner if arg[1] == 1 else []
+        if arg[0] == 0:
+            return [("", True), *[(text, False) if arg[1] != 1 else (text, done) for text, done in once]]
+        return once if arg[0] == 1 else None
+    return None
+
+
+def _spell(items: Any) -> list[Spelling] | None:
+    """The literal prefixes of ``items`` (each path spelled until its first non-literal item)."""
+    paths: list[Spelling] = [("", True)]
+    for op, arg in items:
+        if all(not done for _, done in paths):
+            break
+        item = _spell_item(op, arg)
+        if item is None:
+            paths = [(text, False) for text, _ in paths]
+            break
+        paths = [(text, False) for text, done in paths if not done] + [
+            (text + tail, tail_done) for text, done in paths if done for tail, tail_done in item
+        ]
+        if len(paths) > _MAX_SPELLINGS:
+            return None
+    return paths
+
+
+def _first_keyword(paths: list[Spelling], keywords: tuple[str, ...]) -> int | None:
+    """The largest, over ``paths``, of the smallest offset of a keyword in its text; None if some
+    path's literal text holds no keyword."""
+    worst = 0
+    for text, _ in paths:
+        offsets = [offset for offset in (text.find(keyword) for keyword in keywords) if offset >= 0]
+        if not offsets:
+            return None
+        worst = max(worst, min(offsets))
+    return worst
+
+
+def _keyword_offset(items: Any, keywords: tuple[str, ...]) -> int | None:
+    """A bound on where, counted from the start of any string ``items`` match, a keyword starts:
+    the first position from which every path's literal prefix holds one, plus the most the items
+    before it can consume."""
+    consumed = 0
+    listed = list(items)
+    for index, (op, arg) in enumerate(listed):
+        paths = _spell(listed[index:])
+        offset = _first_keyword(paths, keywords) if paths is not None else None
+        if offset is not None:
+            return consumed + offset
+        if op is sre_constants.SUBPATTERN:
+            inner = _keyword_offset(arg[-1], keywords)
+            if inner is not None:
+                return consumed + inner
+        elif op is sre_constants.BRANCH:
+            bounds = [_keyword_offset(branch, keywords) for branch in arg[1]]
+            if all(bound is not None for bound in bounds):
+                return consumed + max(bound for bound in bounds if bound is not None)
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT) and arg[0]:
+            inner = _keyword_offset(arg[2], keywords)
+            if inner is not None:
+                return consumed + inner
+        consumed += _width(sre_parse.SubPattern(items.state, [(op, arg)]))
+        if consumed > MAX_WINDOW:
+            return None
+    return None
+
+
+def keyword_anchor(pattern: str, keywords: tuple[str, ...]) -> int | None:
+    """How far before a keyword hit a match can start: every match of ``pattern`` holds one of
+    ``keywords`` (case-insensitively) starting at most this many characters after the match's
+    start. None when that cannot be shown; then regions come from `match_reach`.
+
+    With it a rule needs trying only at the starts within that distance before each keyword hit,
+    however long its matches are.
+    """
+    lowered = tuple(keyword.lower() for keyword in keywords)
+    if not lowered or _REGEX_ONLY_SYNTAX.search(pattern):
+        return None
+    try:
+        parsed = sre_parse.parse(pattern, 0)
+        return _keyword_offset(parsed, lowered)
+    except _PARSE_ERRORS:
+        return None
