@@ -7,11 +7,13 @@ Three scopes, cheapest filters first within each:
 
 - every rule: inline allow markers, rule and config allowlists, placeholders, documented example
   keys, and (for built-in rules) repeated or sequential filler;
-- rules tagged ``url`` (database URLs, basic auth): a password equal to the user name or a
-  well-known default (postgres:postgres, guest:guest);
+- rules tagged ``url`` (database URLs, basic auth): a password equal to the user name, a
+  well-known default (postgres:postgres, guest:guest), a sample at a documentation host
+  (example.com), or one that names itself ("mysecretpassword");
 - rules tagged ``generic`` (a value assigned to a secret-looking name): minified lines, lockfiles,
-  encrypted values, variable references and templating, paths and URLs, test values, identifiers,
-  UUIDs, digests, public keys and certificates, names that hold no secret, and the per-charset
+  encrypted values, variable references and templating, paths and URLs, test values, values that
+  name themselves, identifiers and words, UUIDs, digests, public keys and certificates, names that
+  hold no secret (or quoted labels such as AWS::IAM::AccessKey), and the per-charset
   entropy thresholds measured in docs/entropy-calibration.md. A specific rule never sees these:
   a Heroku API key is a UUID and is still a secret. Generic rules whose secret has a format of its
   own (tagged ``url`` or ``jwt``) get only minified-line and variable-reference checks.
@@ -59,6 +61,10 @@ PLACEHOLDER = regex.compile(
     """
 )
 
+# A value that names what it stands for ("mynewpassword", "SomeKindOfPassword123!", "token123",
+# "ABCSECRETKEY") is a sample or a label; random secrets do not spell these words.
+SELF_NAMED = regex.compile(r"(?i)pass(?:word|wd|phrase)|secret|token|api[_-]?key|credential")
+
 # SHA-256 digests of keys published in providers' documentation and tutorials, so they are
 # recognised without this repository holding them (push protection would rightly object).
 # Each entry names where the key is published.
@@ -92,6 +98,12 @@ DEFAULT_URL_PASSWORDS = frozenset(
     example sample airflow keycloak grafana jenkins minio minioadmin elastic kibana""".split()
 )
 URL_USER_BEFORE_PASSWORD = regex.compile(r"://([^:@/\s'\"`]*):$")
+# Hosts reserved for documentation (RFC 2606, RFC 6761): a short or word-like password at one of
+# them is a documentation sample.
+DOCUMENTATION_HOST = regex.compile(
+    r"(?i)^@(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test))\b"
+)
+DOCUMENTATION_PASSWORD_MAX = 8
 
 # Minified or generated code: lines this long are data, not hand-written assignments.
 MINIFIED_LINE_CHARS = 1000
@@ -130,18 +142,28 @@ FILE_PATH_OR_URL = regex.compile(
     ^[a-z][a-z0-9+.-]*://[^@\s]*$
     | ^[a-z]:\\ | ^\\\\
     | \.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|cfg|conf|ini|gpg|asc|pub|kdbx|properties)$
-    | ^arn:aws[\w-]*: | ^projects/[\w-]+/secrets/ | ^(?:kv|secret|secrets)/[\w/.-]+$
+    | ^arn:aws[\w-]*: | ^projects/[\w-]+/secrets/ | ^(?:kv|secret|secrets)/[\w/.-]+$ | ^urn:
+    | ^(?:[a-z0-9-]+\.)+[a-z]{2,12}(?::\d{1,5})?$
+    | ^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$
     """
 )
 PATH_SEGMENT = regex.compile(r"^(?:\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[A-Z][a-z]+|\.{1,2}|~|)$")
 
-CONSTANT_NAME = regex.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)+$")
-IDENTIFIER = regex.compile(
-    r"""(?x)
-    ^[a-z][a-z0-9]*(?:[_.-][a-z][a-z0-9]*)+$
-    | ^[a-z]{2,}(?:[A-Z][a-z]{2,})+$ | ^(?:[A-Z][a-z]{2,}){2,}$
-    """
+CONSTANT_NAME = regex.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+# Words inside a name: acronyms (HTTP in HTTPHeader), Capitalised and lowercase words, numbers.
+WORD = regex.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+NAME_SEPARATORS = regex.compile(r"[_.\-/:]+")
+VOWELS = frozenset("aeiouAEIOU")
+# Acronyms that appear inside identifiers (AWSAccessKeyId, HTTPHeaderName); any other run of capitals
+# without a vowel is more likely random.
+ACRONYMS = frozenset(
+    """A I X WWW AD AAD AES API ARN AWS CA CBC CLI CSR CSRF CSV DB DER DNS DSA EC ECDSA FTP GCM GCP GRPC HMAC
+    HTML HTTP HTTPS IAM ID IO IP IMAP ISO JSON JWT KMS LDAP MD MFA MS OIDC OS OTP PDF PEM PGP RPC RSA SAML
+    SDK SFTP SHA SMTP SQL SSH SSL SSO TCP TFS TLS TOTP UDP UI URI URL UTC UUID WS XML XSRF""".split()
 )
+# A single word (no digits or symbols) with this share of vowels or more reads as a word; random
+# letters have about 0.23.
+WORD_VOWEL_SHARE = 0.3
 
 TEST_VALUE = regex.compile(
     r"(?i)^(?:test|testing|fake|mock|dummy|demo|sample|example|foo|bar|not[-_]?(?:a[-_]?)?(?:real|secret|valid))"
@@ -182,20 +204,34 @@ NON_SECRET_LAST_WORDS = frozenset(
     options flag setting property hash hashed digest checksum fingerprint sha sha1 sha256 md5 salt
     algorithm algo alg cipher encoding charset mask masked hidden visible reset created updated at date
     time key_name keyname selector input output regexp secretref issuer audience source sources
-    namespace id_token_hint key_id keyid lifetime age period interval rotation""".split()
+    namespace lifetime age period interval rotation used last changed rotated redirect spec specs
+    requirement requirements policies""".split()
 )
-NON_SECRET_ANY_WORDS = frozenset({"public", "publishable", "pub", "pubkey", "cert", "certificate", "certs"})
+# "<kind>_token" names whose tokens are not credentials: paging cursors, idempotency and
+# verification tokens, lexer tokens.
+NON_CREDENTIAL_TOKEN_KINDS = frozenset(
+    """next page pagination continuation sync client creation idempotency verification starting start
+    input output cancel request change resume cursor continue marker lexer parser eof csrf update
+    last first end""".split()
+)
+# A quoted key with these in it is a label or a type name, not a variable (AWS::IAM::AccessKey).
+LABEL_KEY = regex.compile(r"""["'][^"'\n]*(?:::|\s|/)[^"'\n]*["'][ \t]*[:=,][ \t]*(?:[rbuf]{1,2}|@)?\\?["'`]?$""")
+NON_SECRET_ANY_WORDS = frozenset(
+    {"public", "publishable", "pub", "pubkey", "cert", "certificate", "certs", "type", "types", "metric", "metrics"}
+)
 
 # Entropy thresholds (bits per character) per character set and length, measured on secret-free
 # code (stdlib + site-packages) against random tokens; see docs/entropy-calibration.md and
 # benchmarks/calibrate_entropy.py. A value passes when its Shannon entropy is at least
 # `ratio * expected entropy of a random string of that charset and length`, and at least `floor`.
 ENTROPY_RULES: dict[str, tuple[float, float]] = {
-    # charset: (ratio, floor)
-    "hex": (0.80, 2.6),
-    "alnum": (0.80, 2.6),
-    "base64": (0.80, 2.6),
-    "other": (0.72, 2.4),
+    # charset: (ratio, floor). The ratio is the highest before recall on random values of 16+
+    # characters falls more than half a percent below its plateau; the floor is the generic
+    # rules' own entropy floor.
+    "hex": (0.80, 2.5),
+    "alnum": (0.85, 2.5),
+    "base64": (0.85, 2.5),
+    "other": (0.90, 2.5),
 }
 CHARSET_SIZES = {"hex": 16, "alnum": 62, "base64": 64, "other": 94}
 
@@ -290,7 +326,9 @@ def entropy_threshold(value: str) -> float:
 
 
 def _filler_fraction(value: str) -> float:
-    """The share of characters in runs of RUN_LENGTH+ repeated or consecutive characters."""
+    """The share of characters in runs of RUN_LENGTH+ repeated or consecutive characters (ignoring
+    case: "abCDeF" is a run)."""
+    value = value.lower()
     if len(value) < RUN_LENGTH:
         return 0.0
     covered = [False] * len(value)
@@ -359,6 +397,14 @@ def decoded_placeholder(context: FilterContext) -> str | None:
     return None
 
 
+def self_named_value(context: FilterContext) -> str | None:
+    # Not for provider formats: some spell these words themselves (AGE-SECRET-KEY-1, sb_secret_,
+    # access_token$production$).
+    if not (is_assignment(context) or URL_TAG in context.rule.rule.tags):
+        return None
+    return "value names itself" if SELF_NAMED.search(context.candidate.secret) else None
+
+
 def documented_example(context: FilterContext) -> str | None:
     digest = hashlib.sha256(context.candidate.secret.encode("utf-8")).hexdigest()
     return "documented example key" if digest in DOCUMENTED_EXAMPLE_DIGESTS else None
@@ -374,6 +420,13 @@ def repeated_or_sequential(context: FilterContext) -> str | None:
 # ---------------------------------------------------------------- url rules
 
 
+def text_after(context: FilterContext, limit: int = 200) -> str:
+    """Up to ``limit`` characters after the secret, on its line."""
+    data, end = context.candidate.chunk.data, context.candidate.end
+    line_end = data.find(b"\n", end)
+    return data[end : min(end + limit, len(data) if line_end < 0 else line_end)].decode("utf-8", "replace")
+
+
 def default_url_credential(context: FilterContext) -> str | None:
     if URL_TAG not in context.rule.rule.tags:
         return None
@@ -383,6 +436,10 @@ def default_url_credential(context: FilterContext) -> str | None:
     user = URL_USER_BEFORE_PASSWORD.search(text_before(context))
     if user is not None and user[1] == password:
         return "password equals user name"
+    if DOCUMENTATION_HOST.match(text_after(context)) and (
+        len(password) < DOCUMENTATION_PASSWORD_MAX or reads_as_words(password)
+    ):
+        return "sample credential at a documentation host"
     return None
 
 
@@ -444,18 +501,45 @@ def test_value(context: FilterContext) -> str | None:
     return "test value" if TEST_VALUE.match(context.candidate.secret) else None
 
 
+def _is_word(word: str) -> bool:
+    if word.upper() in ACRONYMS:
+        return True
+    if word.isupper():
+        return len(word) >= 3 and bool(VOWELS & set(word))
+    return len(word) >= 2 and (bool(VOWELS & set(word)) or (len(word) >= 4 and "y" in word.lower()))
+
+
+def reads_as_words(value: str) -> bool:
+    """Whether ``value`` is a name made of words: client_credentials, InvalidationList.NextMarker,
+    cred-type/jwt, AWSAccessKeyId, HMAC_384 (two or more words, each with a vowel unless it is a
+    known acronym, digits only at the end of a part), or a single dictionary-like word
+    (doesnotexist). Random tokens fail: their letters and digits interleave into one-letter,
+    vowel-less or digit-split "words"."""
+    if CONSTANT_NAME.match(value):
+        return True
+    alpha: list[str] = []
+    pieces_seen = 0
+    for part in NAME_SEPARATORS.split(value):
+        pieces = WORD.findall(part)
+        if "".join(pieces) != part:
+            return False  # a symbol no name has
+        if any(piece.isdigit() for piece in pieces[:-1]) or (pieces and pieces[-1].isdigit() and len(pieces[-1]) > 4):
+            return False  # digits inside a part, or a long number
+        alpha.extend(piece for piece in pieces if piece.isalpha())
+        pieces_seen += len(pieces)
+    if len(alpha) == 1:
+        word = alpha[0]
+        vowel_share = sum(char in VOWELS for char in word) / len(word)
+        return pieces_seen == 1 and len(word) >= 6 and vowel_share >= WORD_VOWEL_SHARE
+    return len(alpha) >= 2 and all(_is_word(word) for word in alpha)
+
+
 def identifier_value(context: FilterContext) -> str | None:
-    """A value that is itself a name: CONSTANT_CASE, snake_case, kebab-case, dotted, camelCase or
-    PascalCase words (grant_type = "client_credentials", key = "refreshToken")."""
+    """A value that is itself a name or a word (grant_type = "client_credentials",
+    key = "refreshToken", output_token = "DistributionList.NextMarker")."""
     if not is_assignment(context):
         return None
-    secret = context.candidate.secret
-    if CONSTANT_NAME.match(secret):
-        return "identifier"
-    # Every word of an identifier has a vowel; runs of random letters often do not.
-    if IDENTIFIER.match(secret) and all(set(word.lower()) & set("aeiouy") for word in name_words(secret)):
-        return "identifier"
-    return None
+    return "identifier or word" if reads_as_words(context.candidate.secret) else None
 
 
 def uuid_value(context: FilterContext) -> str | None:
@@ -481,6 +565,8 @@ def public_key_or_certificate(context: FilterContext) -> str | None:
 def non_secret_name(context: FilterContext) -> str | None:
     if not is_assignment(context):
         return None
+    if LABEL_KEY.search(text_before(context)):
+        return "name is a label"
     name = assigned_name(context)
     if name is None:
         return None
@@ -489,6 +575,8 @@ def non_secret_name(context: FilterContext) -> str | None:
         return None
     if words[-1] in NON_SECRET_LAST_WORDS or any(word in NON_SECRET_ANY_WORDS for word in words):
         return "name holds no secret"
+    if words[-1] in ("token", "tokens") and len(words) > 1 and words[-2] in NON_CREDENTIAL_TOKEN_KINDS:
+        return "token that is no credential"
     return None
 
 
@@ -507,6 +595,7 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     rule_allowlist,
     global_allowlist,
     placeholder,
+    self_named_value,
     documented_example,
     decoded_placeholder,
     minified_line,
