@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 CACHE_ENV = "LEAKVAULT_NO_CACHE"
+# Entries of one kind (the part of the name before the key) kept after a write: older rule sets
+# are dropped so the directory does not grow with every rule edit.
+KEEP_PER_KIND = 8
 
 
 def cache_dir() -> Path | None:
@@ -74,3 +77,19 @@ def write_entry(name: str, data: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        return
+    _prune(directory, name.rsplit("-", 1)[0] + "-")
+
+
+def _prune(directory: Path, prefix: str) -> None:
+    """Drop all but the newest `KEEP_PER_KIND` entries whose names start with ``prefix``."""
+    try:
+        entries = sorted(
+            (entry for entry in os.scandir(directory) if entry.name.startswith(prefix) and entry.is_file()),
+            key=lambda entry: entry.stat().st_mtime,
+            reverse=True,
+        )
+        for entry in entries[KEEP_PER_KIND:]:
+            os.unlink(entry.path)
+    except OSError:
+        pass  # a concurrent scan pruned first, or the directory went away: harmless

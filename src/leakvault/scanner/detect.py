@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 Region = tuple[int, int]
 
 
+# The longest run of starts one anchored match() tries (longer regions take several calls).
+MAX_ANCHOR_RUN = 63
+
+
 class Starts(list[Region]):
     """Regions from keyword hits for a rule with a keyword anchor: the possible *starts* of its
     matches, tried with the anchored pattern (a match may run on past the region)."""
@@ -74,15 +78,15 @@ class EngineRule:
     Mutable only as a cache: every lazily filled slot is a pure function of the rule.
     """
 
-    __slots__ = ("_anchor", "_anchored", "_compiled", "_pattern", "_reach", "index", "rule")
+    __slots__ = ("_anchored", "_anchors", "_compiled", "_pattern", "_reach", "index", "rule")
 
     def __init__(self, index: int, rule: Rule) -> None:
         self.index = index
         self.rule = rule
         self._pattern: Any = _UNSET
         self._reach: Any = _UNSET
-        self._anchor: Any = _UNSET
-        self._anchored: Any = _UNSET
+        self._anchors: Any = _UNSET
+        self._anchored: dict[int, Any] = {}
         self._compiled: CompiledRule | None = None
 
     @property
@@ -105,22 +109,27 @@ class EngineRule:
             self._reach = match_reach(self.rule.regex)
         return self._reach  # type: ignore[no-any-return]
 
-    @property
-    def anchor(self) -> int | None:
-        """At most how many bytes before a keyword hit a match can start (None: unknown)."""
-        if self._anchor is _UNSET:
-            from leakvault.scanner.regex_width import keyword_anchor
-
-            self._anchor = keyword_anchor(self.rule.regex, self.rule.keywords)
-        return self._anchor  # type: ignore[no-any-return]
+    def preset(self, reach: MatchReach | None, anchors: dict[str, int] | None) -> None:
+        """Take a previously computed analysis (see `analysis_cache`)."""
+        self._reach = reach
+        self._anchors = anchors
 
     @property
-    def anchored(self) -> Any:
-        """The pattern preceded by a lazy skip of up to `anchor` characters and ``\\K``: one
-        ``match()`` at p finds the leftmost match starting in [p, p + anchor], as a search would."""
-        if self._anchored is _UNSET:
-            self._anchored = _anchored_pattern(self.rule.regex, self.anchor or 0, self.on_bytes)
-        return self._anchored
+    def anchors(self) -> dict[str, int] | None:
+        """Per keyword, at most how many bytes before its hit a match can start (None: unknown)."""
+        if self._anchors is _UNSET:
+            from leakvault.scanner.regex_width import keyword_anchors
+
+            self._anchors = keyword_anchors(self.rule.regex, self.rule.keywords)
+        return self._anchors  # type: ignore[no-any-return]
+
+    def anchored(self, distance: int) -> Any:
+        """The pattern behind a lazy skip of up to ``distance`` characters and ``\\K``: one
+        ``match()`` at p finds the leftmost match starting in [p, p + distance], as a search would."""
+        pattern = self._anchored.get(distance)
+        if pattern is None:
+            pattern = self._anchored[distance] = _anchored_pattern(self.rule.regex, distance, self.on_bytes)
+        return pattern
 
     @property
     def compiled(self) -> CompiledRule:
@@ -152,16 +161,16 @@ def secret_span(match: Any, groups: int) -> tuple[int, int] | None:
 
 
 def _anchored_matches(rule: EngineRule, text: bytes | str, starts: Starts, timeout: float) -> Iterator[Any]:
-    """The rule's matches starting inside ``starts``, as `finditer` would report them."""
-    anchored = rule.anchored
-    step = (rule.anchor or 0) + 1
+    """The rule's matches starting inside ``starts``, as `finditer` would report them. Each
+    ``match()`` tries a run of starts; runs are 2**k - 1 long so a rule needs few compiled forms."""
     resume = 0
     for first, last in starts:
         position = max(first, resume)
         while position <= last:
-            match = anchored.match(text, position, timeout=timeout)
+            distance = (1 << (last - position + 1).bit_length() - 1) - 1  # largest 2**k - 1 that fits
+            match = rule.anchored(min(distance, MAX_ANCHOR_RUN)).match(text, position, timeout=timeout)
             if match is None:
-                position += step
+                position += min(distance, MAX_ANCHOR_RUN) + 1
                 continue
             start, end = match.span()
             if start > last:

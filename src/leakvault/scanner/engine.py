@@ -144,6 +144,9 @@ class Scanner:
     def prepare(self, expected_bytes: int) -> None:
         """Build the engine a scan of about ``expected_bytes`` will use before forking workers, so
         they inherit it. Patterns stay lazy: each worker compiles only those its files hit."""
+        from leakvault.scanner.analysis_cache import load_analyses
+
+        load_analyses(self.rules)  # a large scan meets most rules: read their analyses at once
         if self.engine_for(expected_bytes) == "regex":
             _ = self.prefilter
 

@@ -234,7 +234,7 @@ class HyperscanLocator:
                 # Matches of unknown extent: where the rule is keyword-anchored, the reference
                 # engine's start regions (cheap, and only for the rare chunk where Hyperscan saw a
                 # match) beat searching the whole chunk.
-                if self._rules[index].anchor is None:
+                if self._rules[index].anchors is None:
                     found[index] = None
                     continue
                 if reference is None:

@@ -21,8 +21,9 @@ from typing import Any
 from leakvault.scanner.detect import EngineRule, Region, Starts
 
 SLICE_BYTES = 1 << 20
-# Past this many regions a rule searches the whole chunk: one long search beats many short ones.
-MAX_REGIONS = 256
+# Past this many regions (match-width or line windows) a rule searches the whole chunk. Keyword
+# anchored starts are never capped: trying a start is cheap whatever the pattern costs per byte.
+MAX_REGIONS = 4096
 # Past this many keyword hits in one chunk (a pathological file), stop recording positions: every
 # rule hit so far searches the whole chunk, and the rest of the chunk is only checked for the
 # keywords not yet seen (each found once), so the cost stays linear in the chunk with a small factor.
@@ -34,18 +35,52 @@ _ABSENT: Any = object()
 Located = dict[int, list[Region] | None]
 
 
-# How a rule's regions are cut, as one int per rule for the hot loop: a match width (>= 0), the
-# hit's line, the whole chunk, or ANCHOR - d: matches start at most d bytes before a hit.
+# How a rule's regions are cut, as one int per rule: a match width (>= 0), the hit's line, the
+# whole chunk, or ANCHOR: matches start at most the keyword's anchor distance before a hit.
 WHOLE, LINE, ANCHOR = -1, -2, -3
 
 
 def _window_width(rule: EngineRule) -> int:
-    if rule.anchor is not None:
-        return ANCHOR - rule.anchor
+    if rule.anchors is not None:
+        return ANCHOR
     reach = rule.reach
     if reach is None:
         return WHOLE
     return LINE if reach.width is None else reach.width
+
+
+def _line_windows(data: bytes, positions: list[int], length: int) -> Iterator[Region]:
+    """The lines holding keyword occurrences at ``positions`` (ascending), each line once."""
+    line_end = -1
+    for start in positions:
+        if start < line_end:
+            continue
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", start + length - 1)
+        if line_end < 0:
+            line_end = len(data)
+        yield line_start, line_end
+
+
+def _merged(windows: list[Region], mode: int, unsorted: bool) -> list[Region] | None:
+    """Overlapping (for starts: adjacent too) windows joined; None when too many remain."""
+    if unsorted:
+        windows.sort()
+    anchored = mode == ANCHOR
+    touch = 1 if anchored else 0
+    merged: list[Region] = Starts() if anchored else []
+    last_start, last_end = windows[0]
+    for start, end in windows:
+        if start <= last_end + touch:
+            if end > last_end:
+                last_end = end
+            continue
+        merged.append((max(0, last_start), last_end))
+        last_start, last_end = start, end
+    merged.append((max(0, last_start), last_end))
+    if not anchored and len(merged) > MAX_REGIONS:
+        return None
+    return merged
 
 
 def _rust_automata() -> Any:
@@ -87,7 +122,16 @@ class _Automaton:
 class KeywordPrefilter:
     """Maps a chunk's bytes to the rules that may match it and the regions to search."""
 
-    __slots__ = ("_automaton", "_keywordless", "_keywords", "_overlap", "_owners", "_prefer_rust", "_rules")
+    __slots__ = (
+        "_automaton",
+        "_keyword_text",
+        "_keywordless",
+        "_keywords",
+        "_overlap",
+        "_owners",
+        "_prefer_rust",
+        "_rules",
+    )
 
     def __init__(self, rules: Sequence[EngineRule], *, prefer_rust: bool = True) -> None:
         owners: dict[bytes, list[int]] = {}
@@ -99,6 +143,7 @@ class KeywordPrefilter:
                 owners.setdefault(keyword.encode("utf-8"), []).append(rule.index)
         self._rules = {rule.index: rule for rule in rules}
         self._keywords = list(owners)
+        self._keyword_text = [keyword.decode("utf-8") for keyword in owners]
         self._owners = [tuple(indices) for indices in owners.values()]
         self._prefer_rust = prefer_rust  # False: pyahocorasick (the differential test runs both)
         self._automaton = _Automaton(self._keywords, prefer_rust) if owners else None
@@ -121,60 +166,60 @@ class KeywordPrefilter:
         found: Located = dict.fromkeys(self._keywordless)
         if self._automaton is None:
             return found
-        widths: dict[int, int] = {}
-        hits = 0
-        owners_of = self._owners
-        for offset, floor, text in self._slices(data):
-            for keyword, first, last in self._automaton.occurrences(text):
-                end = offset + last
-                if end <= floor:
+        starts = self._keyword_starts(data, found)
+        # Windows per rule, keyword by keyword: tight loops per mode instead of per-hit dispatch.
+        windows: dict[int, list[Region]] = {}
+        modes: dict[int, int] = {}
+        for keyword, positions in starts.items():
+            length = len(self._keywords[keyword])
+            for index in self._owners[keyword]:
+                if index in found and found[index] is None:
                     continue
-                length = last - first
+                mode = modes.get(index)
+                if mode is None:
+                    mode = modes[index] = _window_width(self._rules[index])
+                if mode == WHOLE:
+                    found[index] = None
+                    windows.pop(index, None)
+                    continue
+                out = windows.setdefault(index, [])
+                if mode == ANCHOR:
+                    distance = self._rules[index].anchors.get(self._keyword_text[keyword])  # type: ignore[union-attr]
+                    if distance is not None:  # else: never a match's first keyword; others locate it
+                        out.extend([(start - distance, start) for start in positions])
+                elif mode == LINE:
+                    out.extend(_line_windows(data, positions, length))
+                else:
+                    out.extend([(start + length - mode, start + mode) for start in positions])
+        for index, collected in windows.items():
+            if index not in found and collected:
+                found[index] = _merged(collected, modes[index], len(starts) > 1)
+        return found
+
+    def _keyword_starts(self, data: bytes, found: Located) -> dict[int, list[int]]:
+        """Start offsets of every keyword occurrence, by keyword (ascending). A flood of hits (a
+        pathological file) stops recording: every rule seen so far is marked whole-chunk in
+        ``found`` and the rest of the chunk is only checked for keywords of undecided rules."""
+        assert self._automaton is not None  # noqa: S101 - locate() checked
+        starts: dict[int, list[int]] = {}
+        hits = 0
+        for offset, floor, text in self._slices(data):
+            occurrences = self._automaton.occurrences(text)
+            for keyword, first, last in occurrences:
+                if offset + last <= floor:
+                    continue
+                positions = starts.get(keyword)
+                if positions is None:
+                    starts[keyword] = [offset + first]
+                else:
+                    positions.append(offset + first)
                 hits += 1
                 if hits > MAX_HITS:
-                    self._presence_only(data, end - 1, found)
-                    return found
-                for index in owners_of[keyword]:
-                    regions: Any = found.get(index, _ABSENT)
-                    if regions is None:
-                        continue
-                    width = widths.get(index)
-                    if width is None:
-                        width = widths[index] = _window_width(self._rules[index])
-                    if width == WHOLE:
-                        found[index] = None
-                        continue
-                    if width <= ANCHOR:
-                        # Matches start at most (ANCHOR - width) bytes before a keyword hit.
-                        window_start, window_end = end - length - (ANCHOR - width), end - length
-                        if regions is _ABSENT:
-                            found[index] = Starts([(max(0, window_start), window_end)])
-                        elif window_start <= regions[-1][1] + 1:
-                            regions[-1] = (regions[-1][0], window_end)
-                        else:
-                            regions.append((window_start, window_end))
-                        continue
-                    if width == LINE:
-                        if regions is not _ABSENT and end - length <= regions[-1][1]:
-                            continue  # on a line already in the last region
-                        window_start = data.rfind(b"\n", 0, end - length) + 1
-                        window_end = data.find(b"\n", end - 1)
-                        if window_end < 0:
-                            window_end = len(data)
-                    else:
-                        window_start, window_end = end - width, end - length + width
-                    if regions is _ABSENT:
-                        found[index] = [(max(0, window_start), window_end)]
-                        continue
-                    previous_start, previous_end = regions[-1]
-                    if window_start <= previous_end:
-                        if window_end > previous_end:
-                            regions[-1] = (previous_start, window_end)
-                    elif len(regions) >= MAX_REGIONS:
-                        found[index] = None
-                    else:
-                        regions.append((window_start, window_end))
-        return found
+                    for keyword_seen in starts:
+                        found.update(dict.fromkeys(self._owners[keyword_seen]))
+                    self._presence_only(data, offset + last - 1, found)
+                    return {}
+        return starts
 
     def _presence_only(self, data: bytes, start: int, found: Located) -> None:
         """Finish a chunk with too many hits: every rule seen searches the whole chunk; the rest of

@@ -256,54 +256,62 @@ def _spell(items: Any) -> list[Spelling] | None:
     return paths
 
 
-def _first_keyword(paths: list[Spelling], keywords: tuple[str, ...]) -> int | None:
-    """The largest, over ``paths``, of the smallest offset of a keyword in its text; None if some
-    path's literal text holds no keyword."""
-    worst = 0
+Anchors = dict[str, int]  # keyword -> at most how far after a match's start it begins
+
+
+def _first_keyword(paths: list[Spelling], keywords: tuple[str, ...]) -> Anchors | None:
+    """For each keyword, the largest offset at which it is the first keyword of some path's
+    literal text; None if some path's text holds no keyword."""
+    anchors: Anchors = {}
     for text, _ in paths:
-        offsets = [offset for offset in (text.find(keyword) for keyword in keywords) if offset >= 0]
-        if not offsets:
+        found = [(offset, keyword) for keyword in keywords if (offset := text.find(keyword)) >= 0]
+        if not found:
             return None
-        worst = max(worst, min(offsets))
-    return worst
+        offset, keyword = min(found)
+        anchors[keyword] = max(anchors.get(keyword, 0), offset)
+    return anchors
 
 
-def _keyword_offset(items: Any, keywords: tuple[str, ...]) -> int | None:
-    """A bound on where, counted from the start of any string ``items`` match, a keyword starts:
-    the first position from which every path's literal prefix holds one, plus the most the items
-    before it can consume."""
+def _shifted(anchors: Anchors, by: int) -> Anchors:
+    return {keyword: offset + by for keyword, offset in anchors.items()}
+
+
+def _keyword_offset(items: Any, keywords: tuple[str, ...]) -> Anchors | None:
+    """Where, counted from the start of any string ``items`` match, its first keyword starts (per
+    keyword, a bound): from the first position at which every path's literal prefix holds one,
+    plus the most the items before it can consume."""
     consumed = 0
     listed = list(items)
     for index, (op, arg) in enumerate(listed):
         paths = _spell(listed[index:])
-        offset = _first_keyword(paths, keywords) if paths is not None else None
-        if offset is not None:
-            return consumed + offset
-        if op is sre_constants.SUBPATTERN:
-            inner = _keyword_offset(arg[-1], keywords)
-            if inner is not None:
-                return consumed + inner
-        elif op is sre_constants.BRANCH:
-            bounds = [_keyword_offset(branch, keywords) for branch in arg[1]]
-            if all(bound is not None for bound in bounds):
-                return consumed + max(bound for bound in bounds if bound is not None)
-        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT) and arg[0]:
-            inner = _keyword_offset(arg[2], keywords)
-            if inner is not None:
-                return consumed + inner
+        anchors = _first_keyword(paths, keywords) if paths is not None else None
+        if anchors is None and op is sre_constants.SUBPATTERN:
+            anchors = _keyword_offset(arg[-1], keywords)
+        elif anchors is None and op is sre_constants.BRANCH:
+            branches = [_keyword_offset(branch, keywords) for branch in arg[1]]
+            if all(branch is not None for branch in branches):
+                anchors = {}
+                for branch in branches:
+                    for keyword, offset in (branch or {}).items():
+                        anchors[keyword] = max(anchors.get(keyword, 0), offset)
+        elif anchors is None and op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and arg[0]:
+            anchors = _keyword_offset(arg[2], keywords)
+        if anchors is not None:
+            return _shifted(anchors, consumed)
         consumed += _width(sre_parse.SubPattern(items.state, [(op, arg)]))
         if consumed > MAX_WINDOW:
             return None
     return None
 
 
-def keyword_anchor(pattern: str, keywords: tuple[str, ...]) -> int | None:
-    """How far before a keyword hit a match can start: every match of ``pattern`` holds one of
-    ``keywords`` (case-insensitively) starting at most this many characters after the match's
-    start. None when that cannot be shown; then regions come from `match_reach`.
+def keyword_anchors(pattern: str, keywords: tuple[str, ...]) -> Anchors | None:
+    """How far before a keyword hit a match can start, per keyword: every match of ``pattern``
+    has a first keyword (case-insensitively) starting at most ``anchors[keyword]`` characters
+    after the match's start. A keyword absent from the result never starts a match's first
+    keyword, so its hits need no search of their own. None when this cannot be shown; then
+    regions come from `match_reach`.
 
-    With it a rule needs trying only at the starts within that distance before each keyword hit,
-    however long its matches are.
+    With it a rule needs trying only at the few starts before each hit, however long its matches.
     """
     lowered = tuple(keyword.lower() for keyword in keywords)
     if not lowered or _REGEX_ONLY_SYNTAX.search(pattern):
