@@ -128,7 +128,7 @@ ENCRYPTED_VALUE = regex.compile(
 # template variables, environment lookups, function calls, and (unquoted) attribute access.
 VARIABLE_REFERENCE = regex.compile(
     r"""(?x)
-    ^\$[\w{(] | \$\{ | \$\( | ^%[\w.]+%$ | ^\#\{ | \{[A-Za-z_][\w.]*\}
+    ^\$[A-Za-z_]\w*$ | \$\{ | \$\( | ^%[\w.]+%$ | ^\#\{ | \{[A-Za-z_][\w.]*\}
     | (?i:process\.env|os\.environ|os\.getenv|getenv\(|System\.getenv|ENV\[|ENV\.fetch|env\(|secrets\.|vars\.)
     | ^[A-Za-z_][\w.]*\(.*\)?$
     """
