@@ -52,6 +52,9 @@ CASES: list[tuple[str, str, str | None, list[str]]] = [
     ),
     ("deploy.yaml", "env:\n  - name: GITHUB_TOKEN\n    value: {token:ghp_}\n", "crc32_base62", ["github-pat"]),
     ("app.env", "DD_API_KEY={hex:32}\nDD_APP_KEY={hex:40}\n", None, ["datadog-api-key", "datadog-app-key"]),
+    # A JWT assigned to a token name: the generic assignment rules leave JWTs to the JWT rule.
+    ("services.env", "AUTH_TOKEN={token:}\n", "jwt", ["jwt"]),
+    ("config.go", 'os.Setenv("ACCESS_TOKEN", "{token:}")\n', "jwt", ["jwt"]),
 ]
 
 
