@@ -23,8 +23,6 @@ from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.detect import MAX_CANDIDATES_PER_RULE, EngineRule, RegexTimeout, TooManyMatches, detect
-from leakvault.scanner.filters import FilterContext, drop_reason
-from leakvault.scanner.fingerprint import fingerprint
 from leakvault.scanner.model import Candidate, Chunk, Finding
 from leakvault.scanner.prefilter import KeywordPrefilter, Located
 
@@ -190,6 +188,11 @@ class Scanner:
         return result
 
     def _to_finding(self, candidate: Candidate) -> Finding | None:
+        # Imported on the first candidate: most pre-commit runs have none, and the filters' own
+        # patterns cost ~10 ms to compile.
+        from leakvault.scanner.filters import FilterContext, drop_reason
+        from leakvault.scanner.fingerprint import fingerprint
+
         data, chunk = candidate.chunk.data, candidate.chunk
         line_start, line_end = _line_bounds(data, candidate.start)
         line = chunk.first_line + data.count(b"\n", 0, candidate.start)
