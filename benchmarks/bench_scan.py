@@ -60,6 +60,15 @@ class Tool:
     is_ours: bool = False
 
 
+def tool_environment(home: Path) -> dict[str, str]:
+    """The environment every tool runs in. Python bytecode is cached (under HOME/pycache, so the
+    source tree stays clean) as it is for any installed package: a machine that sets
+    PYTHONDONTWRITEBYTECODE would otherwise charge leakvault a recompile of itself on every run."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
+    return env
+
+
 # --- peers -------------------------------------------------------------------------------------
 
 
@@ -307,11 +316,15 @@ def tools(venv: Path, corpus: str) -> list[Tool]:
     return listed
 
 
-def run_once(tool: Tool, target: Path, scratch: Path) -> Run:
+def run_once(tool: Tool, target: Path, scratch: Path, env: dict[str, str]) -> Run:
     argv = tool.command(target, scratch)
     started = time.perf_counter()
     process = subprocess.Popen(
-        argv, cwd=target if tool.cwd_is_target else None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv,
+        cwd=target if tool.cwd_is_target else None,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
@@ -326,17 +339,19 @@ def corpus_size(target: Path, corpus: str) -> int:
     return total - _tree_bytes(target / ".git") if corpus == "history" else total
 
 
-def benchmark(name: str, target: Path, listed: list[Tool], runs: int, slow_runs: int) -> list[tuple[Tool, list[Run]]]:
+def benchmark(
+    target: Path, listed: list[Tool], runs: int, slow_runs: int, env: dict[str, str]
+) -> list[tuple[Tool, list[Run]]]:
     results: dict[str, list[Run]] = {tool.name: [] for tool in listed}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         for tool in listed:  # one warm-up each: page cache, leakvault's rule and Hyperscan caches
-            run_once(tool, target, scratch)
+            run_once(tool, target, scratch, env)
         for round_number in range(runs):
             for tool in listed:
                 if tool.name == "detect-secrets" and round_number >= slow_runs:
                     continue
-                results[tool.name].append(run_once(tool, target, scratch))
+                results[tool.name].append(run_once(tool, target, scratch, env))
     return [(tool, results[tool.name]) for tool in listed if results[tool.name]]
 
 
@@ -398,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if corpus == "history" or slow == 0:
             listed = [tool for tool in listed if tool.name != "detect-secrets"]
         print(f"running {title} ...", file=sys.stderr)
-        measured = benchmark(title, target, listed, args.runs, slow)
+        measured = benchmark(target, listed, args.runs, slow, tool_environment(args.home))
         table = render(title, corpus_size(target, corpus), measured)
         print(table + "\n", flush=True)
         tables.append(table)
