@@ -12,11 +12,14 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from leakvault.vault.errors import KeySourceError, VaultError
+
+if TYPE_CHECKING:
+    from leakvault.vault.secret_vault import SecretVault
 
 LAZY_SUBCOMMANDS: dict[str, str] = {
     "rotate": "leakvault.vault.rotation_cli:rotate",
@@ -56,14 +59,20 @@ def prompt_passphrase(label: str) -> str:
     return value
 
 
-def open_from_context(ctx: click.Context) -> Any:
-    """Open the configured vault for the identity chosen with ``--as`` (or the environment)."""
+def open_cli_vault(identity: str | None) -> SecretVault:
+    """Open the configured vault for a command (prompting for the passphrase on a terminal), in a
+    process whose memory stays out of core dumps."""
+    from leakvault.vault._process import disable_core_dumps
     from leakvault.vault.config import load_settings
     from leakvault.vault.factory import open_vault
 
-    obj = ctx.find_root().ensure_object(dict)
-    identity = obj.get("vault_identity")
+    disable_core_dumps()
     return open_vault(load_settings(), identity=identity, prompt=prompt_passphrase if _interactive() else None)
+
+
+def open_from_context(ctx: click.Context) -> SecretVault:
+    """Open the configured vault for the identity chosen with ``--as`` (or the environment)."""
+    return open_cli_vault(ctx.find_root().ensure_object(dict).get("vault_identity"))
 
 
 @click.group(cls=_VaultGroup)
@@ -76,6 +85,10 @@ def open_from_context(ctx: click.Context) -> Any:
 @click.pass_context
 def vault(ctx: click.Context, identity: str | None) -> None:
     """Store, version, rotate and audit secrets in the encrypted vault."""
+    from leakvault.vault._process import disable_core_dumps
+
+    # Every sub-command handles key material (init and migrate too, which open vaults themselves).
+    disable_core_dumps()
     ctx.find_root().ensure_object(dict)["vault_identity"] = identity
 
 

@@ -11,15 +11,6 @@ import click
 
 from leakvault.errors import UsageError
 
-
-def _open(identity: str | None) -> Any:
-    from leakvault.vault.cli import _interactive, prompt_passphrase
-    from leakvault.vault.config import load_settings
-    from leakvault.vault.factory import open_vault
-
-    return open_vault(load_settings(), identity=identity, prompt=prompt_passphrase if _interactive() else None)
-
-
 _identity_option = click.option(
     "--as", "identity", metavar="IDENTITY", help="Act as IDENTITY (the policy must allow it)."
 )
@@ -91,7 +82,9 @@ def run(
     if plan.empty:
         raise UsageError("nothing to inject: give --env, --file, --template or --map")
     reload_signal = parse_signal(signal_name)
-    vault = _open(identity)
+    from leakvault.vault.cli import open_cli_vault
+
+    vault = open_cli_vault(identity)
     try:
         runner = Runner(
             vault,
@@ -120,6 +113,7 @@ def inject(template: Path, output: Path | None, watch: bool, interval: float, id
 
     The template runs in a sandbox; an undefined variable or a missing secret is an error.
     """
+    from leakvault.vault.cli import open_cli_vault
     from leakvault.vault.errors import InjectionError
     from leakvault.vault.inject import render_template, watch_template, write_private
 
@@ -132,7 +126,7 @@ def inject(template: Path, output: Path | None, watch: bool, interval: float, id
             source = template.read_text(encoding="utf-8")
         except OSError as exc:
             raise InjectionError(f"cannot read template {template}: {exc.strerror or exc}") from None
-    with _open(identity) as vault:
+    with open_cli_vault(identity) as vault:
         if watch and output is not None:
             stopping = {"now": False}
 

@@ -6,10 +6,7 @@ plan, since it changes nothing), 2 for usage, configuration, vault or I/O errors
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-
-import click
 
 from leakvault.scanner.fix.applier import apply_plan, known_values
 from leakvault.scanner.fix.history import first_commits
@@ -19,19 +16,6 @@ from leakvault.scanner.fix.render import Redactor, render_plan, render_summary
 from leakvault.scanner.model import ScanResult
 
 MAPPING_HINT = ".leakvault/env.toml"
-
-
-def _open_vault() -> object:
-    from leakvault.vault.config import load_settings
-    from leakvault.vault.factory import open_vault
-
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
-
-    def prompt(label: str) -> str:
-        value: str = click.prompt(label, hide_input=True, err=True)
-        return value
-
-    return open_vault(load_settings(), prompt=prompt if interactive else None)
 
 
 def run_fix(
@@ -47,11 +31,9 @@ def run_fix(
         code = 1 if result.findings and not exit_zero else 0
         return render_plan(plan, clean, applying=False), code
 
-    from leakvault.vault.secret_vault import SecretVault
+    from leakvault.vault.cli import open_cli_vault
 
-    vault = _open_vault()
-    assert isinstance(vault, SecretVault)  # noqa: S101 - narrowing the factory's return for mypy
-    with vault:
+    with open_cli_vault(None) as vault:
         plan = plan_fixes(result.findings, cwd=cwd, root=root, known=known_values(vault, root / MAPPING_HINT))
         clean = Redactor([*clean.secrets, *plan.all_secret_values()], reveal)
         report = apply_plan(plan, vault)

@@ -1,0 +1,105 @@
+"""Ways a secret could escape from leakvault itself, each closed: core dumps, child and hook
+environments, error messages, the audit trail, files left on disk."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from leakvault.vault.config import VaultSettings
+from leakvault.vault.factory import open_vault
+
+from .helpers import PASSPHRASE, cli_env, make_vault
+
+VALUE = "LEAK-PROBE-VALUE-8c1f2e9d"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> VaultSettings:
+    settings = make_vault(tmp_path / "vault" / "vault.db")
+    with open_vault(settings) as sv:
+        sv.set("app/token", VALUE)
+    return settings
+
+
+@pytest.fixture
+def env(tmp_path: Path, settings: VaultSettings) -> dict[str, str]:
+    return cli_env(
+        tmp_path,
+        {
+            "MAHAVISHNU_SECRETS__LOCAL__PATH": str(settings.local.path),
+            "MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE": PASSPHRASE,
+        },
+    )
+
+
+def _allow_core_dumps() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def _crash(argv: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Start `argv` with core dumps allowed, wait for its 'ready' line, and SIGSEGV it."""
+    proc = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_allow_core_dumps
+    )
+    assert proc.stdout is not None
+    assert b"ready" in proc.stdout.readline(), proc.stderr.read() if proc.stderr else b""
+    proc.send_signal(signal.SIGSEGV)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGSEGV
+
+
+def _core_files(directory: Path) -> list[Path]:
+    deadline = time.monotonic() + 2  # the kernel writes the core as the process exits
+    while time.monotonic() < deadline:
+        found = [p for p in directory.iterdir() if p.name.startswith("core")]
+        if found:
+            return found
+        time.sleep(0.05)
+    return []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="core_pattern and prctl are Linux")
+def test_no_core_dump_of_a_process_holding_secrets(env: dict[str, str], tmp_path: Path) -> None:
+    """A crashing `leakvault run` leaves no core file, while the command it runs may still dump."""
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip(f"core files go to a handler or another directory here ({pattern!r})")
+    control_dir = tmp_path / "control"
+    control_dir.mkdir()
+    _crash([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(30)"], env, control_dir)
+    if not _core_files(control_dir):
+        pytest.skip("this machine writes no core files even when allowed")
+
+    crash_dir = tmp_path / "crash"
+    crash_dir.mkdir()
+    child = (
+        "import ctypes, time; dumpable = ctypes.CDLL(None).prctl(3, 0, 0, 0, 0); "
+        "print('ready', dumpable, flush=True); time.sleep(30)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leakvault.cli", "run", "--env", "T=app/token", "--", sys.executable, "-c", child],
+        env=env,
+        cwd=crash_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_allow_core_dumps,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().split()
+    assert line == [b"ready", b"1"], proc.stderr.read() if proc.stderr else b""  # the child is dumpable again
+    child_pid = int(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+    proc.send_signal(signal.SIGSEGV)
+    proc.wait(timeout=60)
+    os.kill(child_pid, signal.SIGKILL)  # orphaned by the crash; it holds our pipes open
+    proc.communicate(timeout=60)
+    cores = _core_files(crash_dir)
+    assert not any(VALUE.encode() in core.read_bytes() for core in cores)
+    assert cores == []
