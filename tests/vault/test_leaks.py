@@ -103,3 +103,49 @@ def test_no_core_dump_of_a_process_holding_secrets(env: dict[str, str], tmp_path
     cores = _core_files(crash_dir)
     assert not any(VALUE.encode() in core.read_bytes() for core in cores)
     assert cores == []
+
+
+_CREDENTIALS = {
+    "MAHAVISHNU_SECRETS__HASHICORP__TOKEN": "hvs-credential-probe",
+    "MAHAVISHNU_SECRETS__HASHICORP__SECRET_ID": "approle-credential-probe",
+    "MAHAVISHNU_SECRETS__AZURE__TOKEN": "azure-credential-probe",
+    "MAHAVISHNU_SECRETS__GCP__TOKEN": "gcp-credential-probe",
+    "MAHAVISHNU_SECRETS__LOCAL__NEW_PASSPHRASE": "new-passphrase-probe",
+}
+_PRINT_ENV = "import os; print(sorted(k for k in os.environ if k.startswith('MAHAVISHNU_SECRETS__')))"
+
+
+def _visible(stdout: bytes) -> list[str]:
+    names: list[str] = eval(stdout.decode().strip().splitlines()[-1])  # noqa: S307 - our own child's repr of a list
+    return names
+
+
+def test_children_and_hooks_get_no_vault_credentials(env: dict[str, str]) -> None:
+    """Neither a `run` child nor a rotation hook sees the passphrase or any backend credential; the
+    vault's other settings (its path) stay visible to programs that use the vault themselves."""
+    full = {**env, **_CREDENTIALS}
+    run = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "run", "--env", "T=app/token", "--", sys.executable, "-c", _PRINT_ENV],
+        env=full,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert _visible(run.stdout) == ["MAHAVISHNU_SECRETS__LOCAL__PATH"]
+
+    hook = f"{sys.executable} -c \"{_PRINT_ENV}\""
+    rotate = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "vault", "rotate", "app/token", "--verify", hook, "--apply-cmd", hook],
+        env=full,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert rotate.returncode == 0, rotate.stderr.decode()
+    hook_lines = [line for line in rotate.stderr.decode().splitlines() if line.startswith("[")]
+    assert len(hook_lines) == 2  # apply and verify (their stdout goes to our stderr)
+    for line in hook_lines:
+        assert _visible(line.encode()) == ["MAHAVISHNU_SECRETS__LOCAL__PATH"]
+    for probe in _CREDENTIALS.values():
+        assert probe.encode() not in run.stdout + rotate.stdout + rotate.stderr

@@ -36,6 +36,24 @@ _SECRET_KEYS = {
 }
 
 
+_CREDENTIAL_NAMES = frozenset(inner for _outer, inner in _SECRET_KEYS)
+
+
+def without_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """A copy of `environ` for a child process or hook: no vault key material, no backend credentials.
+
+    Any ``MAHAVISHNU_SECRETS__...__<NAME>`` whose last segment names a credential (passphrase,
+    master_key, token, secret_id, ...) goes, whatever its section, so a backend added later is covered.
+    """
+    out: dict[str, str] = {}
+    for name, value in environ.items():
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and upper.rsplit("__", 1)[-1].lower() in _CREDENTIAL_NAMES:
+            continue
+        out[name] = value
+    return out
+
+
 def _data_home() -> Path:
     base = os.environ.get("XDG_DATA_HOME")
     return Path(base) if base else Path.home() / ".local" / "share"

@@ -1,7 +1,8 @@
 """Deliver secrets to programs: environment, private file mounts, Jinja2 templates, live updates.
 
 - Environment: the child gets a *copy* of our environment plus the secrets; our own environment
-  and the child's argv never hold a value. The vault's own key variables are removed from the copy.
+  and the child's argv never hold a value. The vault's key material and backend credentials
+  (``MAHAVISHNU_SECRETS__*`` passphrase, master key, tokens) are removed from the copy.
 - File mounts: each secret is written to a 0600 file in a private 0700 directory, on a RAM-backed
   filesystem where one exists (/dev/shm, else $XDG_RUNTIME_DIR), removed when the child ends for
   any reason. If leakvault itself is SIGKILLed the directory stays; the next run sweeps directories
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError, UsageError
 from leakvault.vault import _crypto
+from leakvault.vault.config import without_credentials
 from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError
 from leakvault.vault.model import validate_path
 
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MOUNT_PREFIX = "leakvault-run."
-# Never hand the vault's own key material to a child or hook.
-_KEY_VARIABLES = ("PASSPHRASE", "MASTER_KEY", "NEW_PASSPHRASE")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -105,14 +105,8 @@ def load_map(file: Path) -> tuple[dict[str, SecretRef], dict[str, SecretRef]]:
 
 
 def child_environment(base: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:
-    """`base` minus the vault's key variables, plus `values`."""
-    env = {
-        k: v
-        for k, v in base.items()
-        if not (k.upper().startswith("MAHAVISHNU_SECRETS__") and k.upper().endswith(_KEY_VARIABLES))
-    }
-    env.update(values)
-    return env
+    """`base` minus the vault's key material and backend credentials, plus `values`."""
+    return {**without_credentials(base), **values}
 
 
 def as_env_value(ref: SecretRef, value: bytes) -> str:

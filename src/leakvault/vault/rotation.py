@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
+from leakvault.vault.config import without_credentials
 from leakvault.vault.errors import CasConflictError, RotationError, SecretNotFoundError
 from leakvault.vault.rbac import glob_matches
 
@@ -114,16 +115,6 @@ def generate_token(nbytes: int = 32, encoding: str = "hex") -> str:
     raise ConfigError(f"token encoding must be hex, base64, base64url or base62, not {encoding!r}")
 
 
-def _command_env(extra: Mapping[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    for key in list(env):
-        # Hooks must not inherit the vault's own key material.
-        if key.upper().startswith("MAHAVISHNU_SECRETS__LOCAL__") and key.upper().endswith(("PASSPHRASE", "MASTER_KEY")):
-            del env[key]
-    env.update(extra)
-    return env
-
-
 def run_hook(
     command: str,
     *,
@@ -143,7 +134,7 @@ def run_hook(
     try:
         return subprocess.run(
             ["/bin/sh", "-c", command],
-            env=_command_env(extra),
+            env={**without_credentials(os.environ), **extra},  # never the vault's own keys
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if capture else 2,  # keep our stdout for results
             timeout=timeout,
