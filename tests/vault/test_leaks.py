@@ -134,7 +134,7 @@ def test_children_and_hooks_get_no_vault_credentials(env: dict[str, str]) -> Non
     assert run.returncode == 0, run.stderr.decode()
     assert _visible(run.stdout) == ["MAHAVISHNU_SECRETS__LOCAL__PATH"]
 
-    hook = f"{sys.executable} -c \"{_PRINT_ENV}\""
+    hook = f'{sys.executable} -c "{_PRINT_ENV}"'
     rotate = subprocess.run(
         [sys.executable, "-m", "leakvault.cli", "vault", "rotate", "app/token", "--verify", hook, "--apply-cmd", hook],
         env=full,
