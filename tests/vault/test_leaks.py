@@ -149,3 +149,25 @@ def test_children_and_hooks_get_no_vault_credentials(env: dict[str, str]) -> Non
         assert _visible(line.encode()) == ["MAHAVISHNU_SECRETS__LOCAL__PATH"]
     for probe in _CREDENTIALS.values():
         assert probe.encode() not in run.stdout + rotate.stdout + rotate.stderr
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [f"{VALUE}+tail==", f"/{VALUE}", f"{VALUE} ", f"a/.{VALUE}", f"{VALUE}//x"],
+    ids=["plus", "leading-slash", "space", "hidden-segment", "empty-segment"],
+)
+def test_a_value_given_as_path_is_not_echoed(env: dict[str, str], settings: VaultSettings, pasted: str) -> None:
+    """A value pasted where a path belongs is neither printed in the error nor kept in the audit trail."""
+    result = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "vault", "get", pasted],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 2
+    assert err.startswith("leakvault: error: invalid secret path (segment ") and err.count("\n") == 1, err
+    assert VALUE not in err
+    with open_vault(settings) as sv:
+        assert not any(VALUE in str(record) for record in sv.audit_records())

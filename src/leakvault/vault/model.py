@@ -22,6 +22,24 @@ MAX_PATH_LENGTH = 512
 RESERVED_PREFIX = ".leakvault/"
 
 
+_SEGMENT_START = re.compile(r"[A-Za-z0-9_]")
+_SEGMENT_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def _path_problem(path: str) -> str:
+    """What is wrong with an invalid path, without repeating it: a string that fails validation is
+    often a value pasted in the wrong place, and this message reaches terminals and CI logs."""
+    for number, segment in enumerate(path.split("/"), start=1):
+        if not segment:
+            return f"segment {number} is empty"
+        if not _SEGMENT_START.match(segment):
+            return f"segment {number} starts with {segment[0]!r}"
+        bad = _SEGMENT_BAD.search(segment)
+        if bad is not None:
+            return f"segment {number} contains {bad.group()!r}"
+    return "it is malformed"
+
+
 def validate_path(path: str) -> str:
     """Return `path` unchanged if it is a valid user secret path, else raise InvalidPathError."""
     if not isinstance(path, str) or not path:
@@ -30,8 +48,8 @@ def validate_path(path: str) -> str:
         raise InvalidPathError(f"secret path is longer than {MAX_PATH_LENGTH} characters")
     if not _PATH_RE.fullmatch(path):
         raise InvalidPathError(
-            f"invalid secret path {path!r}: use '/'-separated segments of letters, digits, '_', '.', '-' "
-            "each starting with a letter, digit or '_'"
+            f"invalid secret path ({_path_problem(path)}; the path is not shown, in case it is a value): "
+            "use '/'-separated segments of letters, digits, '_', '.', '-' each starting with a letter, digit or '_'"
         )
     return path
 
