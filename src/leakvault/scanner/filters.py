@@ -62,8 +62,8 @@ PLACEHOLDER = regex.compile(
 )
 
 # A value that names what it stands for ("mynewpassword", "SomeKindOfPassword123!", "token123",
-# "ABCSECRETKEY") is a sample or a label; random secrets do not spell these words.
-SELF_NAMED = regex.compile(r"(?i)pass(?:word|wd|phrase)|secret|token|api[_-]?key|credential")
+# "ABCSECRETKEY", "bandpass") is a sample or a label; random secrets do not spell these words.
+SELF_NAMED = regex.compile(r"(?i)pass|secret|token|api[_-]?key|credential")
 
 # SHA-256 digests of keys published in providers' documentation and tutorials, so they are
 # recognised without this repository holding them (push protection would rightly object).
@@ -128,14 +128,15 @@ ENCRYPTED_VALUE = regex.compile(
 # template variables, environment lookups, function calls, and (unquoted) attribute access.
 VARIABLE_REFERENCE = regex.compile(
     r"""(?x)
-    ^\$[A-Za-z_]\w*$ | \$\{ | \$\( | ^%[\w.]+%$ | ^\#\{ | \{[A-Za-z_][\w.]*\}
+    ^\$[A-Za-z_]\w*$ | \$\{ | \$\( | ^%[\w.]+%$ | ^\#\{ | \{[A-Za-z_][\w.]*\} | \{\d*\}
     | (?i:process\.env|os\.environ|os\.getenv|getenv\(|System\.getenv|ENV\[|ENV\.fetch|env\(|secrets\.|vars\.)
     | ^[A-Za-z_][\w.]*\(.*\)?$
     """
 )
 ATTRIBUTE_ACCESS = regex.compile(r"^@?[A-Za-z_]\w{0,39}(?:(?:\.|::|->)[A-Za-z_]\w{0,39})+$")
 
-# URLs without credentials, Windows paths, cloud secret-manager names and file names. Unix-style
+# URLs without credentials, Windows paths, cloud secret-manager names, file names, URNs, host
+# names, timestamps, colours and values without a letter or digit. Unix-style
 # paths are judged by `looks_like_path`: base64 has slashes too.
 FILE_PATH_OR_URL = regex.compile(
     r"""(?ix)
@@ -145,6 +146,7 @@ FILE_PATH_OR_URL = regex.compile(
     | ^arn:aws[\w-]*: | ^projects/[\w-]+/secrets/ | ^(?:kv|secret|secrets)/[\w/.-]+$ | ^urn:
     | ^(?:[a-z0-9-]+\.)+[a-z]{2,12}(?::\d{1,5})?$
     | ^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$
+    | ^\#(?:[0-9a-f]{3,8}|ansi\w+)$ | ^[^a-z0-9]+$
     """
 )
 PATH_SEGMENT = regex.compile(r"^(?:\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[A-Z][a-z]+|\.{1,2}|~|)$")
@@ -212,7 +214,14 @@ NON_SECRET_LAST_WORDS = frozenset(
 NON_CREDENTIAL_TOKEN_KINDS = frozenset(
     """next page pagination continuation sync client creation idempotency verification starting start
     input output cancel request change resume cursor continue marker lexer parser eof csrf update
-    last first end""".split()
+    last first end sequence copy""".split()
+)
+# In a name of three or more words ending in "token" (nextSequenceToken, SubjectFromWebIdentityToken),
+# only these words before it make the token a credential.
+CREDENTIAL_TOKEN_KINDS = frozenset(
+    """access auth api bearer refresh id session bot secret private personal deploy oauth app user service
+    admin master root security sas pat integration registry github gitlab slack vault npm pypi docker
+    cloudflare vercel netlify heroku sentry datadog""".split()
 )
 # A quoted key with these in it is a label or a type name, not a variable (AWS::IAM::AccessKey).
 LABEL_KEY = regex.compile(r"""["'][^"'\n]*(?:::|\s|/)[^"'\n]*["'][ \t]*[:=,][ \t]*(?:[rbuf]{1,2}|@)?\\?["'`]?$""")
@@ -384,9 +393,10 @@ def placeholder(context: FilterContext) -> str | None:
 
 
 def decoded_placeholder(context: FilterContext) -> str | None:
-    """For rules whose secret is base64 of the value (Kubernetes Secret data): the placeholder
-    and documented-example checks on the decoded text."""
-    if BASE64_TAG not in context.rule.rule.tags:
+    """Base64 of a placeholder (``cGFzc3dvcmQ=``) is a placeholder: for rules whose secret is base64
+    of the value (Kubernetes Secret data) and for generic values that happen to be base64 text
+    (the same Secret line also matches the generic config rule)."""
+    if BASE64_TAG not in context.rule.rule.tags and not is_assignment(context):
         return None
     try:
         decoded = base64.b64decode(context.candidate.secret, validate=True).decode("utf-8")
@@ -539,7 +549,11 @@ def identifier_value(context: FilterContext) -> str | None:
     key = "refreshToken", output_token = "DistributionList.NextMarker")."""
     if not is_assignment(context):
         return None
-    return "identifier or word" if reads_as_words(context.candidate.secret) else None
+    secret = context.candidate.secret
+    # "Description=" is the key of a shorthand argument (--auth Description="..."), not its value.
+    if reads_as_words(secret) or (secret.endswith(("=", ":")) and reads_as_words(secret[:-1])):
+        return "identifier or word"
+    return None
 
 
 def uuid_value(context: FilterContext) -> str | None:
@@ -575,7 +589,9 @@ def non_secret_name(context: FilterContext) -> str | None:
         return None
     if words[-1] in NON_SECRET_LAST_WORDS or any(word in NON_SECRET_ANY_WORDS for word in words):
         return "name holds no secret"
-    if words[-1] in ("token", "tokens") and len(words) > 1 and words[-2] in NON_CREDENTIAL_TOKEN_KINDS:
+    if words[-1] in ("token", "tokens") and len(words) > 1 and (
+        words[-2] in NON_CREDENTIAL_TOKEN_KINDS or (len(words) >= 3 and words[-2] not in CREDENTIAL_TOKEN_KINDS)
+    ):
         return "token that is no credential"
     return None
 
