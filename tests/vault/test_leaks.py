@@ -171,3 +171,53 @@ def test_a_value_given_as_path_is_not_echoed(env: dict[str, str], settings: Vaul
     assert VALUE not in err
     with open_vault(settings) as sv:
         assert not any(VALUE in str(record) for record in sv.audit_records())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ {"a": 1}[secret("app/token")] }}',
+        '{{ secret("app/token") | attr(secret("app/token")) }}',
+        '{{ secret(secret("app/token") ~ "+") }}',
+        '{{ {"a": 1}[secret("app/token") ~ "\\n" ~ secret("app/token")] }}',
+    ],
+    ids=["missing-key", "missing-attribute", "value-as-path", "escaped-in-repr"],
+)
+def test_template_errors_do_not_quote_secrets(
+    env: dict[str, str], tmp_path: Path, settings: VaultSettings, source: str
+) -> None:
+    """A template error that would quote a fetched value (as a key, attribute or path name) is scrubbed."""
+    template = tmp_path / "t.j2"
+    template.write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "inject", str(template)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 2 and err.startswith("leakvault: error: ") and err.count("\n") == 1, err
+    assert VALUE not in err and not result.stdout
+    assert "<redacted>" in err or "the path is not shown" in err
+
+
+def test_rotation_errors_do_not_quote_the_values(settings: VaultSettings) -> None:
+    """A verify or apply callable whose exception quotes the new or previous value is reported scrubbed."""
+    from leakvault.vault.rotation import RotationFailedError
+
+    def verify(value: bytes) -> bool:
+        raise ValueError(f"login refused for password {value.decode()!r}")
+
+    def apply(value: bytes) -> None:
+        if value == VALUE.encode():  # the rollback, with the previous value
+            raise RuntimeError(f"cannot restore {value.decode()}")
+
+    with open_vault(settings) as sv:
+        with pytest.raises(RotationFailedError) as info:
+            sv.rotate("app/token", generator=lambda: b"NEW-VALUE-f00d1e", verify=verify, apply=apply)
+        message = str(info.value)
+        assert "login refused for password '<redacted>'" in message
+        assert "cannot restore <redacted>" in message
+        assert "NEW-VALUE-f00d1e" not in message and VALUE not in message
+        assert sv.get_text("app/token") == VALUE

@@ -6,7 +6,27 @@ these strings reach terminals, CI logs and the audit trail (which records only t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from leakvault.errors import LeakvaultError
+
+REDACTED = "<redacted>"
+
+
+def scrub(message: str, values: Iterable[bytes | str]) -> str:
+    """`message` with every known secret value in it (as is, or as a repr would escape it) replaced.
+
+    For messages built from exceptions we did not write (a template engine, a user's verify
+    callable), which may quote the data they failed on.
+    """
+    forms: set[str] = set()
+    for value in values:
+        text = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+        if text:
+            forms.update((text, repr(text)[1:-1]))
+    for form in sorted(forms, key=len, reverse=True):
+        message = message.replace(form, REDACTED)
+    return message
 
 
 class VaultError(LeakvaultError):

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from leakvault.errors import ConfigError, UsageError
 from leakvault.vault import _crypto
 from leakvault.vault.config import without_credentials
-from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError
+from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError, scrub
 from leakvault.vault.model import validate_path
 
 if TYPE_CHECKING:
@@ -207,6 +207,7 @@ def render_template(vault: SecretVault, source: str, *, name: str = "<template>"
     from jinja2.sandbox import SandboxedEnvironment
 
     refs: set[SecretRef] = set()
+    fetched: list[bytes] = []
 
     def secret(path: str, version: int | None = None) -> str:
         ref = SecretRef(validate_path(str(path)), None if version is None else int(version))
@@ -215,17 +216,24 @@ def render_template(vault: SecretVault, source: str, *, name: str = "<template>"
             value = vault.get(ref.path, ref.version)
         except SecretNotFoundError as exc:
             raise InjectionError(f"template {name}: {exc}") from None
+        fetched.append(value.value)
         return as_env_value(ref, value.value)
 
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals = {"secret": secret}
     try:
         text = env.from_string(source).render()
-    except VaultError:
+    except VaultError as exc:
+        # A value the template passed on as a path (secret(secret("a"))) would be in the message.
+        message = scrub(str(exc), fetched)
+        if message != str(exc):
+            raise InjectionError(message) from None
         raise
     except TemplateError as exc:
-        # Jinja messages name variables and lines, never rendered values.
-        raise InjectionError(f"template {name}: {type(exc).__name__}: {exc.message or exc}") from None
+        # Jinja names the variable or key it could not find, and that name may be a secret the
+        # template computed ({{ d[secret("a")] }}): every value fetched so far is scrubbed out.
+        message = scrub(f"template {name}: {type(exc).__name__}: {exc.message or exc}", fetched)
+        raise InjectionError(message) from None
     except Exception as exc:
         # Other errors (a bad include, int("<value>")) may quote the data they failed on.
         raise InjectionError(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
 from leakvault.vault.config import without_credentials
-from leakvault.vault.errors import CasConflictError, RotationError, SecretNotFoundError
+from leakvault.vault.errors import CasConflictError, RotationError, SecretNotFoundError, scrub
 from leakvault.vault.rbac import glob_matches
 
 if TYPE_CHECKING:
@@ -293,6 +293,10 @@ def _rotate(
         backend.stage_pending(path, new_value)
         step("stage")
 
+    def failed(what: str, exc: Exception) -> str:
+        # A hook's exception may quote the value it was given (a driver error, a user's callable).
+        return scrub(f"{what} ({exc})", [new_value] + ([previous] if previous is not None else []))
+
     def fail(stage: str, reason: str) -> RotationResult:
         backend.discard_pending(path)
         step(stage, "failed")
@@ -304,20 +308,20 @@ def _rotate(
                 step("rollback")
             except Exception as exc:  # the original failure is the one to report
                 step("rollback", type(exc).__name__)
-                reason += f"; re-applying the previous value also failed ({exc})"
+                reason += "; " + failed("re-applying the previous value also failed", exc)
         raise RotationFailedError(RotationResult(path, start_version, None, rolled_back, reason))
 
     if apply is not None:
         try:
             apply(new_value)
         except Exception as exc:
-            return fail("apply", f"apply step failed ({exc})")
+            return fail("apply", failed("apply step failed", exc))
         step("apply")
     if verify is not None:
         try:
             verified = verify(new_value)
         except Exception as exc:
-            return fail("verify", f"verify step failed ({exc})")
+            return fail("verify", failed("verify step failed", exc))
         if not verified:
             return fail("verify", "verification rejected the new value")
         step("verify")
