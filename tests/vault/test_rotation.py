@@ -177,6 +177,35 @@ def test_rotate_needs_rotate_capability(settings: VaultSettings) -> None:
         assert reader.get_text("db/pw") == "old"
 
 
+def test_apply_hook_needs_read_as_well(settings: VaultSettings) -> None:
+    """The apply hook is handed the previous value, so an identity that may rotate but not read
+    cannot use one to learn it; rotating without hooks that see it still works."""
+    from leakvault.vault.errors import AccessDeniedError
+    from leakvault.vault.factory import open_local_backend
+
+    with open_vault(settings) as sv:
+        sv.set("db/pw", "old")
+        sv.set_policy(
+            '[roles.admin]\ncapabilities=["admin"]\npaths=["**"]\n'
+            '[roles.rot]\ncapabilities=["rotate"]\npaths=["**"]\n'
+            '[bindings]\nroot=["admin"]\nrotator=["rot"]\n',
+            force=True,
+        )
+    seen: list[bytes] = []
+    backend, audit = open_local_backend(settings)
+    with SecretVault(backend, audit=audit, identity="rotator", actor="rotator") as rotator:
+        with pytest.raises(AccessDeniedError, match="'read'"):
+            rotator.rotate("db/pw", generator=lambda: b"new", apply=seen.append, rollback_apply=seen.append)
+        with pytest.raises(AccessDeniedError, match="'read'"):
+            rotator.rotate("db/pw", generator=lambda: b"new", rollback_apply=seen.append)
+        assert seen == []
+        assert rotator.rotate("db/pw", generator=lambda: b"new", verify=lambda v: v == b"new").ok
+    with open_vault(settings) as sv:
+        assert sv.get_text("db/pw") == "new"
+        outcomes = [(r.action, r.outcome) for r in sv.audit_records() if r.identity == "rotator"]
+    assert outcomes[:2] == [("rotate", "denied"), ("rotate", "denied")]
+
+
 # -- the CLI, with real hook processes -------------------------------------------------------------
 
 

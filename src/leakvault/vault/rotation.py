@@ -232,6 +232,10 @@ def rotate(
     """
 
     def run() -> RotationResult:
+        if apply is not None or rollback_apply is not None:
+            # The apply hook is handed the value it replaces (and the rollback re-applies it):
+            # with "rotate" alone an identity could read any secret through a hook of its choosing.
+            vault._authorize("read", path)
         return _rotate(vault, path, generator, verify, apply, rollback_apply or apply, resume, discard_pending)
 
     # Not atomic: each step must commit on its own (the pending value has to be durable before the
