@@ -2,6 +2,7 @@
 
     python -m benchmarks.accuracy.score                 # generate, run all four, print the table
     python -m benchmarks.accuracy.score --tools leakvault --reuse   # rescan the last corpus
+    python -m benchmarks.accuracy.score --rescore --markdown out.md   # re-read the last reports
 
 A finding is a true positive when its lines overlap a planted secret's lines; every other finding
 is a false positive (counted once per file and line), attributed to the hard negative on that
@@ -178,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--background", type=int, default=generate.DEFAULT_BACKGROUND)
     parser.add_argument("--reuse", action="store_true", help="score the corpus already in --workdir")
+    parser.add_argument(
+        "--rescore", action="store_true", help="do not run the tools: rescore their last reports (implies --reuse)"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables (no per-finding details) here")
     parser.add_argument("--quiet", action="store_true", help="tables only, no per-finding leakvault details")
     args = parser.parse_args(argv)
@@ -188,22 +192,27 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus, truth_path = args.workdir / "corpus", args.workdir / "truth.json"
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if not (args.reuse and truth_path.exists()):
+    if not ((args.reuse or args.rescore) and truth_path.exists()):
         document = generate.generate(corpus, args.seed, args.background)
         truth_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     truth = Truth(json.loads(truth_path.read_text(encoding="utf-8")))
-    binaries = tools.ensure_peers() if set(selected) - {"leakvault"} else {}
+    binaries = tools.ensure_peers() if set(selected) - {"leakvault"} and not args.rescore else {}
 
     scores = []
     for name in selected:
-        print(f"running {name} ...", file=sys.stderr)
-        run = tools.RUNNERS[name](corpus, args.workdir, binaries)
+        if args.rescore:
+            run = tools.load_run(name, corpus, args.workdir)
+        else:
+            print(f"running {name} ...", file=sys.stderr)
+            run = tools.RUNNERS[name](corpus, args.workdir, binaries)
+            tools.save_run_info(run, args.workdir)
         scores.append(score(run, truth))
     text = report(scores, truth, details=not args.quiet)
     print(text)
     (args.workdir / "results.txt").write_text(text, encoding="utf-8")
     if args.markdown:
         versions = ", ".join(f"{item.tool} {item.version}" for item in scores)
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(f"Versions: {versions}\n\n" + report(scores, truth, details=False), encoding="utf-8")
     return 0
 

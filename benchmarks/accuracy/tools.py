@@ -99,7 +99,8 @@ def _version(command: list[str]) -> str:
         out = subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "?"
-    return out.splitlines()[0] if out else "?"
+    # "leakvault, version 0.1.0", "kingfisher 2.14.0", "8.30.1": the last word is the version.
+    return out.splitlines()[0].split()[-1] if out else "?"
 
 
 def _timed(command: list[str], cwd: Path, ok_codes: tuple[int, ...]) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -211,7 +212,28 @@ def run_detect_secrets(root: Path, work: Path, binaries: dict[str, Path]) -> Too
     done, seconds = _timed([binary, "scan", "--all-files", "."], root, (0,))
     (work / "detect-secrets.json").write_text(done.stdout, encoding="utf-8")
     findings = parse_detect_secrets(json.loads(done.stdout), root)
-    return ToolRun("detect-secrets", "detect-secrets " + _version([binary, "--version"]), seconds, findings)
+    return ToolRun("detect-secrets", _version([binary, "--version"]), seconds, findings)
+
+
+PARSERS: dict[str, Callable[[Any, Path], list[ToolFinding]]] = {
+    "leakvault": parse_leakvault,
+    "gitleaks": parse_gitleaks,
+    "kingfisher": parse_kingfisher,
+    "detect-secrets": parse_detect_secrets,
+}
+
+
+def save_run_info(run: ToolRun, work: Path) -> None:
+    """Record version and time beside the tool's raw report, so `load_run` can rescore it later."""
+    info = {"version": run.version, "seconds": run.seconds}
+    (work / f"{run.tool}.run.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
+
+
+def load_run(tool: str, root: Path, work: Path) -> ToolRun:
+    """A previous run of ``tool`` read back from its raw report in ``work``."""
+    info = json.loads((work / f"{tool}.run.json").read_text(encoding="utf-8"))
+    document = json.loads((work / f"{tool}.json").read_text(encoding="utf-8") or "[]")
+    return ToolRun(tool, info["version"], info["seconds"], PARSERS[tool](document, root))
 
 
 RUNNERS: dict[str, Callable[[Path, Path, dict[str, Path]], ToolRun]] = {

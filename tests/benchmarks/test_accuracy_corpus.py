@@ -169,3 +169,12 @@ def test_generate_command_writes_truth_beside_the_corpus(tmp_path: Path) -> None
     truth = json.loads((tmp_path / "c.truth.json").read_text())
     assert len(truth["positives"]) == sum(kind.count for kind in tokens.KINDS)
     assert not (tmp_path / "c" / "truth.json").exists()
+
+
+def test_saved_runs_can_be_rescored(tmp_path: Path) -> None:
+    """A run's report plus its recorded version and time load back as the same ToolRun."""
+    report = [{"File": "a.env", "StartLine": 2, "EndLine": 2, "RuleID": "generic"}]
+    (tmp_path / "gitleaks.json").write_text(json.dumps(report))
+    run = tools.ToolRun("gitleaks", "8.30.1", 1.5, tools.parse_gitleaks(report, tmp_path))
+    tools.save_run_info(run, tmp_path)
+    assert tools.load_run("gitleaks", tmp_path, tmp_path) == run
