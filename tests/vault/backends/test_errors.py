@@ -282,7 +282,10 @@ def _throttling_switch(name: str, request: pytest.FixtureRequest, env: Env) -> I
             server.inject_faults(429, count)
             return before
 
-        yield fail
+        try:
+            yield fail
+        finally:  # the stand-ins live for the whole session: leave no fault queued for other tests
+            server.clear_faults()
         return
     upstream = env[ADDRESS[name]]
     fault: Fault = AWS_THROTTLED if name == "aws" else VAULT_RATE_LIMITED

@@ -111,6 +111,10 @@ class StandinServer:
         with self.lock:
             self._faults.extend([status] * count)
 
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
