@@ -140,10 +140,25 @@ def scan_batch(paths: Sequence[tuple[str, str]]) -> Tally:
             value = candidate.secret
             line = item.first_line + item.data.count(b"\n", 0, candidate.start)
 
-            def survivor(strict: bool, value: str = value, line: int = line, path: str = item.path,
-                         rule_id: str = candidate.rule_id, context: FilterContext = context) -> Survivor:
-                return Survivor(rule_id, path, line, value, charset_of(value), len(value),
-                                round(shannon_entropy(value), 4), context.line_text.strip()[:200], strict)
+            def survivor(
+                strict: bool,
+                value: str = value,
+                line: int = line,
+                path: str = item.path,
+                rule_id: str = candidate.rule_id,
+                context: FilterContext = context,
+            ) -> Survivor:
+                return Survivor(
+                    rule_id,
+                    path,
+                    line,
+                    value,
+                    charset_of(value),
+                    len(value),
+                    round(shannon_entropy(value), 4),
+                    context.line_text.strip()[:200],
+                    strict,
+                )
 
             if not is_assignment(context):
                 reason = drop_reason(context)
@@ -232,8 +247,10 @@ def human_recall(rng: random.Random) -> list[dict[str, float]]:
     """Per ratio (the same for every charset): the share of human-style passwords kept."""
     values = human_passwords(rng)
     return [
-        {"ratio": ratio, "recall": sum(passes(value, ratio, ENTROPY_RULES[charset_of(value)][1])
-                                       for value in values) / len(values)}
+        {
+            "ratio": ratio,
+            "recall": sum(passes(value, ratio, ENTROPY_RULES[charset_of(value)][1]) for value in values) / len(values),
+        }
         for ratio in RATIOS
     ]
 
@@ -304,9 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.from_json:
         with open(args.from_json, encoding="utf-8") as handle:
             saved = json.load(handle)
-        tally = Tally(saved["files"], saved["bytes"], saved["candidates"], Counter(saved["dropped"]),
-                      [Survivor(**item) for item in saved["survivors"]],
-                      [Survivor(**item) for item in saved.get("format_findings", [])])
+        tally = Tally(
+            saved["files"],
+            saved["bytes"],
+            saved["candidates"],
+            Counter(saved["dropped"]),
+            [Survivor(**item) for item in saved["survivors"]],
+            [Survivor(**item) for item in saved.get("format_findings", [])],
+        )
     else:
         tally = scan_corpora(args.corpora, args.jobs)
     elapsed = time.perf_counter() - started
@@ -321,14 +343,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  dropped {count:6d}  {reason}")
     print(f"shape-only pool (no word/name filters): {len(everything)}; entropy-gated pool: {len(survivors)}")
     formats = tally.format_findings or []
-    print(f"reported with the chosen thresholds: {len(reported)} ({len(reported) / megabytes:.3f} per MB),"
-          f" plus {len(formats)} from generic rules with a format of their own (URL passwords, JWTs)")
+    print(
+        f"reported with the chosen thresholds: {len(reported)} ({len(reported) / megabytes:.3f} per MB),"
+        f" plus {len(formats)} from generic rules with a format of their own (URL passwords, JWTs)"
+    )
     by_charset = Counter(s.charset for s in survivors)
     by_charset_shape = Counter(s.charset for s in everything)
     by_charset_reported = Counter(s.charset for s in reported)
     for charset in ALPHABETS:
-        print(f"  {charset:7s} shape-only {by_charset_shape[charset]:5d}  gated {by_charset[charset]:5d}"
-              f"  reported {by_charset_reported[charset]:4d}")
+        print(
+            f"  {charset:7s} shape-only {by_charset_shape[charset]:5d}  gated {by_charset[charset]:5d}"
+            f"  reported {by_charset_reported[charset]:4d}"
+        )
 
     table = sweep(everything, random.Random(args.seed))
     print("\ncharset  ratio  FP(gated)  FP(shape-only)  recall(8-64)  recall(16-64)")
@@ -336,15 +362,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = ENTROPY_RULES[charset][0]
         for row in rows:
             mark = "  <- chosen" if abs(row["ratio"] - chosen) < 1e-9 else ""
-            print(f"{charset:7s}  {row['ratio']:.2f}  {row['false_positives']:9.0f}  "
-                  f"{row['false_positives_shape_only']:14.0f}  {row['recall']:12.4f}  "
-                  f"{row['recall_16_plus']:13.4f}{mark}")
+            print(
+                f"{charset:7s}  {row['ratio']:.2f}  {row['false_positives']:9.0f}  "
+                f"{row['false_positives_shape_only']:14.0f}  {row['recall']:12.4f}  "
+                f"{row['recall_16_plus']:13.4f}{mark}"
+            )
     print("\nratio  recall on human-style passwords (same ratio for every charset)")
     chosen_ratios = {ratio for ratio, _ in ENTROPY_RULES.values()}
     for row in human_recall(random.Random(args.seed)):
         mark = "  <- a chosen ratio" if row["ratio"] in chosen_ratios else ""
         print(f"{row['ratio']:.2f}   {row['recall']:.4f}{mark}")
-    print("\nend to end (db_password = \"<value>\", every generic rule and filter): share reported")
+    print('\nend to end (db_password = "<value>", every generic rule and filter): share reported')
     for kind, share in end_to_end_recall(random.Random(args.seed)).items():
         print(f"  {kind:7s} {share:.4f}")
     if args.show_findings:
@@ -353,10 +381,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{s.rule_id}\t{s.path}:{s.line}\t{s.charset}\t{s.entropy:.2f}\t{s.line_text}")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
-            json.dump({"files": tally.files, "bytes": tally.bytes, "candidates": tally.candidates,
-                       "dropped": dict(tally.dropped or {}), "sweep": table,
-                       "survivors": [asdict(s) for s in everything],
-                       "format_findings": [asdict(s) for s in formats]}, handle, indent=1)
+            json.dump(
+                {
+                    "files": tally.files,
+                    "bytes": tally.bytes,
+                    "candidates": tally.candidates,
+                    "dropped": dict(tally.dropped or {}),
+                    "sweep": table,
+                    "survivors": [asdict(s) for s in everything],
+                    "format_findings": [asdict(s) for s in formats],
+                },
+                handle,
+                indent=1,
+            )
     return 0
 
 

@@ -11,6 +11,7 @@ import random
 import string
 
 import pytest
+import regex
 
 from leakvault.patterns.loader import compile_rule, load_builtin_rules, parse_rule
 from leakvault.patterns.model import Rule
@@ -37,14 +38,17 @@ def contexts(rule: str | Rule, text: str, path: str = "app.py", **allow: tuple[s
         line_start = chunk.data.rfind(b"\n", 0, candidate.start) + 1
         line_end = chunk.data.find(b"\n", candidate.start)
         line = chunk.data[line_start : None if line_end < 0 else line_end].decode()
-        import regex
-
-        found.append(FilterContext(
-            candidate, compile_rule(rule), line, line,
-            tuple(regex.compile(p) for p in allow.get("paths", ())),
-            tuple(regex.compile(p) for p in allow.get("values", ())),
-            allow.get("stopwords", ()),
-        ))
+        found.append(
+            FilterContext(
+                candidate,
+                compile_rule(rule),
+                line,
+                line,
+                tuple(regex.compile(p) for p in allow.get("paths", ())),
+                tuple(regex.compile(p) for p in allow.get("values", ())),
+                allow.get("stopwords", ()),
+            )
+        )
     return found
 
 
@@ -68,9 +72,14 @@ def test_inline_allow(rng: random.Random) -> None:
 def test_rule_allowlist(rng: random.Random) -> None:
     """A rule's own path, value and stopword allowlists drop matching candidates only."""
     rule = parse_rule(
-        {"id": "acme-key", "regex": r"\b(acme_[a-z0-9]{32})\b", "keywords": ["acme_"],
-         "allowlist": {"paths": [r"^fixtures/"], "values": ["^acme_0"], "stopwords": ["zzz"]}},
-        "cfg", require_examples=False,
+        {
+            "id": "acme-key",
+            "regex": r"\b(acme_[a-z0-9]{32})\b",
+            "keywords": ["acme_"],
+            "allowlist": {"paths": [r"^fixtures/"], "values": ["^acme_0"], "stopwords": ["zzz"]},
+        },
+        "cfg",
+        require_examples=False,
     )
     secret = "acme_" + token(rng, 32, string.ascii_lowercase[:20] + "123456789")
     assert filters.rule_allowlist(one(rule, f"k = {secret}", path="fixtures/a.py"))
@@ -90,10 +99,28 @@ def test_global_allowlist(rng: random.Random) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["${DB_PASSWORD}", "prefix-${ENV}-suffix", "{{ .Values.token }}", "<your-token>", "%(password)s",
-     "$DB_PASSWORD", "%DB_PASSWORD%", "{api_token}", "@DB_PASSWORD@", "__DB_PASSWORD__", "xxxxxxxxxxxx",
-     "************", "changeme-now", "your-api-key-here", "REPLACE_ME_PLEASE", "my-secret-password",
-     "sk_xxxx...", "mysecretpassword", "<%= ENV['TOKEN'] %>", "#{token_from_env}"],
+    [
+        "${DB_PASSWORD}",
+        "prefix-${ENV}-suffix",
+        "{{ .Values.token }}",
+        "<your-token>",
+        "%(password)s",
+        "$DB_PASSWORD",
+        "%DB_PASSWORD%",
+        "{api_token}",
+        "@DB_PASSWORD@",
+        "__DB_PASSWORD__",
+        "xxxxxxxxxxxx",
+        "************",
+        "changeme-now",
+        "your-api-key-here",
+        "REPLACE_ME_PLEASE",
+        "my-secret-password",
+        "sk_xxxx...",
+        "mysecretpassword",
+        "<%= ENV['TOKEN'] %>",
+        "#{token_from_env}",
+    ],
 )
 def test_placeholder_drops_templating_and_fillers(value: str) -> None:
     """Templating, variable references and filler values are placeholders."""
@@ -121,8 +148,9 @@ def test_repeated_or_sequential(rng: random.Random) -> None:
     filler = "sk_live_" + "1234567890abcdefghijklmn"
     assert filters.repeated_or_sequential(one("stripe-secret-key", f"KEY={filler}")) is not None
     assert filters.repeated_or_sequential(one("stripe-secret-key", f"KEY=sk_live_{token(rng, 24)}")) is None
-    user_rule = parse_rule({"id": "acme", "regex": r"(acme_[a-z0-9]{16})", "keywords": ["acme_"]}, "cfg",
-                           require_examples=False)
+    user_rule = parse_rule(
+        {"id": "acme", "regex": r"(acme_[a-z0-9]{16})", "keywords": ["acme_"]}, "cfg", require_examples=False
+    )
     assert filters.repeated_or_sequential(one(user_rule, "acme_0123456789abcdef")) is None
 
 
@@ -140,7 +168,9 @@ def test_default_url_credential(rng: random.Random) -> None:
     """postgres:postgres and a password equal to the user name are development defaults."""
     rule = "postgres-url-password"
     assert filters.default_url_credential(one(rule, "postgres://postgres:postgres@db/app")) == "default credential"
-    assert filters.default_url_credential(one(rule, "postgres://deployer:deployer@db/app")) == "password equals user name"
+    assert (
+        filters.default_url_credential(one(rule, "postgres://deployer:deployer@db/app")) == "password equals user name"
+    )
     assert filters.default_url_credential(one(rule, f"postgres://deployer:{token(rng, 16)}@db/app")) is None
 
 
@@ -182,9 +212,13 @@ def test_minified_line_does_not_touch_specific_rules(rng: random.Random) -> None
 def test_lockfile(rng: random.Random) -> None:
     """Generic matches in lockfiles and sha512- integrity values are dropped."""
     integrity = "sha512-" + token(rng, 86, ALNUM + "+/") + "=="
-    assert filters.lockfile(one("generic-secret-assignment", f'"token": "{token(rng, 30)}"', path="a/package-lock.json"))
+    assert filters.lockfile(
+        one("generic-secret-assignment", f'"token": "{token(rng, 30)}"', path="a/package-lock.json")
+    )
     assert filters.lockfile(one("generic-secret-assignment", f'secret_hash = "{integrity}"')) == "integrity hash"
-    assert filters.lockfile(one("generic-secret-assignment", f'"token": "{token(rng, 30)}"', path="a/config.json")) is None
+    assert (
+        filters.lockfile(one("generic-secret-assignment", f'"token": "{token(rng, 30)}"', path="a/config.json")) is None
+    )
 
 
 def test_encrypted_value(rng: random.Random) -> None:
@@ -218,9 +252,16 @@ def test_variable_reference_keeps_a_quoted_dotted_value(rng: random.Random) -> N
 
 
 @pytest.mark.parametrize(
-    "value", ["/etc/ssl/private/server.key", "./secrets/db_password", "run/secrets/app/token",
-              "https://auth.internal.corp/oauth/token", "C:\\secrets\\token.txt", "prod-db-password.json",
-              "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"],
+    "value",
+    [
+        "/etc/ssl/private/server.key",
+        "./secrets/db_password",
+        "run/secrets/app/token",
+        "https://auth.internal.corp/oauth/token",
+        "C:\\secrets\\token.txt",
+        "prod-db-password.json",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+    ],
 )
 def test_file_path_or_url_drops(value: str) -> None:
     """Paths, file names, URLs and secret-manager names are where a secret lives, not the secret."""
@@ -241,8 +282,9 @@ def test_test_value(rng: random.Random) -> None:
     assert filters.test_value(one("generic-secret-assignment", f'password = "{token(rng, 16)}"')) is None
 
 
-@pytest.mark.parametrize("value", ["client_credentials", "refreshToken", "RefreshTokenExpired", "API_KEY_HEADER",
-                                   "session.cookie.name"])
+@pytest.mark.parametrize(
+    "value", ["client_credentials", "refreshToken", "RefreshTokenExpired", "API_KEY_HEADER", "session.cookie.name"]
+)
 def test_identifier_value_drops(value: str) -> None:
     """A value that is itself a name (snake, camel, Pascal, CONSTANT or dotted words) is no secret."""
     assert filters.identifier_value(one("generic-secret-assignment", f'auth_token = "{value}"'))
@@ -277,13 +319,28 @@ def test_public_key_or_certificate(rng: random.Random) -> None:
     assert filters.public_key_or_certificate(one("generic-secret-assignment", f'deploy_key = "{ssh_public}"'))
     spki = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + token(rng, 86, ALNUM + "+/")
     assert filters.public_key_or_certificate(one("generic-secret-assignment", f'signing_key = "{spki}"'))
-    assert filters.public_key_or_certificate(
-        one("generic-secret-assignment", f'signing_key = "{token(rng, 44, ALNUM + "+/")}"')
-    ) is None
+    assert (
+        filters.public_key_or_certificate(
+            one("generic-secret-assignment", f'signing_key = "{token(rng, 44, ALNUM + "+/")}"')
+        )
+        is None
+    )
 
 
-@pytest.mark.parametrize("name", ["SECRET_NAME", "tokenUrl", "password_field", "api_key_header", "PUBLIC_API_KEY",
-                                  "secret_arn", "PASSWORD_FILE", "NEXT_PUBLIC_AUTH_TOKEN", "NextPageToken"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SECRET_NAME",
+        "tokenUrl",
+        "password_field",
+        "api_key_header",
+        "PUBLIC_API_KEY",
+        "secret_arn",
+        "PASSWORD_FILE",
+        "NEXT_PUBLIC_AUTH_TOKEN",
+        "NextPageToken",
+    ],
+)
 def test_non_secret_name_drops(name: str, rng: random.Random) -> None:
     """Names that hold metadata about a secret (its name, URL, field, file) or public keys."""
     assert filters.non_secret_name(one("generic-secret-assignment", f'{name} = "{token(rng, 20)}"'))

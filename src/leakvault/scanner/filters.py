@@ -110,10 +110,26 @@ MINIFIED_LINE_CHARS = 1000
 MINIFIED_PATH = regex.compile(r"(?i)(?:[.-]min\.(?:js|mjs|css)|\.bundle\.js|\.chunk\.js|\.map)$")
 LOCKFILE_NAMES = frozenset(
     {
-        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock",
-        "poetry.lock", "pdm.lock", "uv.lock", "pipfile.lock", "cargo.lock", "gemfile.lock",
-        "composer.lock", "go.sum", "packages.lock.json", "podfile.lock", "mix.lock", "pubspec.lock",
-        "flake.lock", "gradle.lockfile", "conda-lock.yml",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "poetry.lock",
+        "pdm.lock",
+        "uv.lock",
+        "pipfile.lock",
+        "cargo.lock",
+        "gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "packages.lock.json",
+        "podfile.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "flake.lock",
+        "gradle.lockfile",
+        "conda-lock.yml",
     }
 )
 INTEGRITY_VALUE = regex.compile(r"(?i)^(?:sha(?:1|224|256|384|512)|md5|blake2b?)[-:][A-Za-z0-9+/=_-]{16,}$")
@@ -589,8 +605,10 @@ def non_secret_name(context: FilterContext) -> str | None:
         return None
     if words[-1] in NON_SECRET_LAST_WORDS or any(word in NON_SECRET_ANY_WORDS for word in words):
         return "name holds no secret"
-    if words[-1] in ("token", "tokens") and len(words) > 1 and (
-        words[-2] in NON_CREDENTIAL_TOKEN_KINDS or (len(words) >= 3 and words[-2] not in CREDENTIAL_TOKEN_KINDS)
+    if (
+        words[-1] in ("token", "tokens")
+        and len(words) > 1
+        and (words[-2] in NON_CREDENTIAL_TOKEN_KINDS or (len(words) >= 3 and words[-2] not in CREDENTIAL_TOKEN_KINDS))
     ):
         return "token that is no credential"
     return None
