@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
-SITE_PACKAGES = Path("/work/venv/lib/python3.11/site-packages")
+# The running interpreter's site-packages (/work/venv/... here): the project's own dependencies.
+SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 NPM = Path("/usr/lib/node_modules/npm")
 
 # A fixed set of installed distributions, so that somebody pip-installing a new package does not
