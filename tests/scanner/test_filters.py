@@ -229,6 +229,13 @@ def test_encrypted_value(rng: random.Random) -> None:
     assert filters.encrypted_value(one("generic-secret-config", f"password: {token(rng, 20)}", path="a.yaml")) is None
 
 
+def test_password_hash(rng: random.Random) -> None:
+    """A bcrypt or argon2 hash of a password is not the password."""
+    bcrypt = "$2b$12$" + token(rng, 53, ALNUM + "./")
+    assert filters.encrypted_value(one("generic-secret-assignment", f'"HashedPassword": "{bcrypt}"')) == "password hash"
+    assert filters.encrypted_value(one("generic-secret-assignment", f'"AdminPassword": "{token(rng, 20)}"')) is None
+
+
 @pytest.mark.parametrize(
     ("text", "path"),
     [

@@ -136,6 +136,11 @@ INTEGRITY_VALUE = regex.compile(r"(?i)^(?:sha(?:1|224|256|384|512)|md5|blake2b?)
 
 # Values encrypted at rest by a tool (SOPS, Ansible Vault, Jasypt, Spring Cloud Config, Vault
 # Transit, sealed secrets): ciphertext is safe to commit, the key is elsewhere.
+# Password hashes (bcrypt, argon2, scrypt, crypt(3) SHA-512/SHA-256/MD5, Django's pbkdf2): the hash
+# of a password is not the password.
+PASSWORD_HASH = regex.compile(
+    r"^(?:\$(?:2[abxy]?|argon2(?:id|i|d)|scrypt|[156]|pbkdf2[\w-]*)\$|pbkdf2_sha\d+\$|argon2\$)"
+)
 ENCRYPTED_VALUE = regex.compile(
     r"(?i)^(?:ENC\[|ENC\(|!vault|\$ANSIBLE_VAULT|\{cipher\}|vault:v\d+:|AgA[A-Za-z0-9+/]{100,}|enc:)"
 )
@@ -491,7 +496,10 @@ def lockfile(context: FilterContext) -> str | None:
 def encrypted_value(context: FilterContext) -> str | None:
     if not is_assignment(context):
         return None
-    return "encrypted value" if ENCRYPTED_VALUE.match(context.candidate.secret) else None
+    secret = context.candidate.secret
+    if PASSWORD_HASH.match(secret):
+        return "password hash"
+    return "encrypted value" if ENCRYPTED_VALUE.match(secret) else None
 
 
 def variable_reference(context: FilterContext) -> str | None:
