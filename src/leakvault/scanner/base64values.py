@@ -79,9 +79,11 @@ def decoded_chunks(chunk: Chunk) -> Iterator[Chunk]:
     if not is_config_path(chunk.path):
         return
     data = chunk.data
+    line, counted_to = chunk.first_line, 0  # newlines counted so far: counting from 0 per value is quadratic
     for match in VALUE.finditer(data):
         start = match.start(1)
-        line = chunk.first_line + data.count(b"\n", 0, start)
+        line += data.count(b"\n", counted_to, start)
+        counted_to = start
         if chunk.line_filter is not None and line not in chunk.line_filter:
             continue
         line_start = data.rfind(b"\n", 0, start) + 1
