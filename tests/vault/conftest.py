@@ -13,7 +13,7 @@ from leakvault.vault.config import VaultSettings
 from leakvault.vault.factory import open_vault
 from leakvault.vault.secret_vault import SecretVault
 
-from .helpers import make_vault
+from .helpers import PASSPHRASE, cli_env, make_vault
 
 
 @pytest.fixture
@@ -24,6 +24,18 @@ def vault_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(vault_path: Path) -> VaultSettings:
     return make_vault(vault_path)
+
+
+@pytest.fixture
+def vault_env(tmp_path: Path, settings: VaultSettings) -> dict[str, str]:
+    """A clean environment for CLI subprocesses that opens the `settings` vault by passphrase."""
+    return cli_env(
+        tmp_path,
+        {
+            "MAHAVISHNU_SECRETS__LOCAL__PATH": str(settings.local.path),
+            "MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE": PASSPHRASE,
+        },
+    )
 
 
 @pytest.fixture

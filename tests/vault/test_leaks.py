@@ -16,28 +16,14 @@ import pytest
 from leakvault.vault.config import VaultSettings
 from leakvault.vault.factory import open_vault
 
-from .helpers import PASSPHRASE, cli_env, make_vault
-
 VALUE = "LEAK-PROBE-VALUE-8c1f2e9d"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> VaultSettings:
-    settings = make_vault(tmp_path / "vault" / "vault.db")
+def env(vault_env: dict[str, str], settings: VaultSettings) -> dict[str, str]:
     with open_vault(settings) as sv:
         sv.set("app/token", VALUE)
-    return settings
-
-
-@pytest.fixture
-def env(tmp_path: Path, settings: VaultSettings) -> dict[str, str]:
-    return cli_env(
-        tmp_path,
-        {
-            "MAHAVISHNU_SECRETS__LOCAL__PATH": str(settings.local.path),
-            "MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE": PASSPHRASE,
-        },
-    )
+    return vault_env
 
 
 def _allow_core_dumps() -> None:
@@ -202,7 +188,7 @@ def test_template_errors_do_not_quote_secrets(
     assert "<redacted>" in err or "the path is not shown" in err
 
 
-def test_rotation_errors_do_not_quote_the_values(settings: VaultSettings) -> None:
+def test_rotation_errors_do_not_quote_the_values(env: dict[str, str], settings: VaultSettings) -> None:
     """A verify or apply callable whose exception quotes the new or previous value is reported scrubbed."""
     from leakvault.vault.rotation import RotationFailedError
 

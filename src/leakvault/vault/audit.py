@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from leakvault.vault import _crypto
+from leakvault.vault.errors import VaultError
 from leakvault.vault.model import utcnow
 
 GENESIS = bytes(32)
@@ -140,13 +141,23 @@ class AuditFile:
     """A standalone SQLite file holding only an audit table (for backends with no local vault file)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self._conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute(_AUDIT_TABLE)
+        conn: sqlite3.Connection | None = None
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(_AUDIT_TABLE)
+        except (OSError, sqlite3.Error) as exc:
+            if conn is not None:
+                conn.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            raise VaultError(
+                f"cannot open the audit trail {path} ({reason}); set MAHAVISHNU_SECRETS__AUDIT__PATH to a writable file"
+            ) from None
+        self._conn = conn
 
     def transaction(self, *, write: bool = True) -> AbstractContextManager[sqlite3.Connection]:
         return _Tx(self._conn, write)

@@ -430,12 +430,17 @@ def policy_show(ctx: click.Context) -> None:
 
 
 @policy.command("set")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Apply even if it removes your own admin right.")
 @click.pass_context
-def policy_set(ctx: click.Context, file: Any, force: bool) -> None:
+def policy_set(ctx: click.Context, file: Path, force: bool) -> None:
     """Replace the policy with FILE (TOML; '-' for stdin)."""
-    text = file.read()
+    from leakvault.vault.config import decode_text, read_text
+
+    if str(file) == "-":
+        text = decode_text(sys.stdin.buffer.read(), "the policy on standard input")
+    else:
+        text = read_text(file, "policy file")
     with open_from_context(ctx) as sv:
         sv.set_policy(text, force=force)
     click.echo("policy updated", err=True)

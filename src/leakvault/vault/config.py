@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from leakvault.errors import ConfigError
+from leakvault.errors import ConfigError, LeakvaultError
 from leakvault.vault import _crypto
 
 ENV_PREFIX = "MAHAVISHNU_SECRETS__"
@@ -52,6 +52,23 @@ def without_credentials(environ: Mapping[str, str]) -> dict[str, str]:
             continue
         out[name] = value
     return out
+
+
+def decode_text(data: bytes, what: str, error: type[LeakvaultError] = ConfigError) -> str:
+    """`data` as UTF-8, or `error` saying that `what` is not UTF-8 text."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} is not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8") from None
+
+
+def read_text(path: Path, what: str, error: type[LeakvaultError] = ConfigError) -> str:
+    """The UTF-8 text of `path`, or `error` with a one-line reason naming `what` and the file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    return decode_text(data, f"{what} {path}", error)
 
 
 def _data_home() -> Path:

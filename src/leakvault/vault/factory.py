@@ -17,7 +17,7 @@ from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
 from leakvault.vault.audit import AuditFile, AuditLog
 from leakvault.vault.backend import SecretBackend
-from leakvault.vault.config import VaultSettings, load_settings
+from leakvault.vault.config import VaultSettings, load_settings, read_text
 from leakvault.vault.errors import UnlockError
 from leakvault.vault.keys import KeyMaterial, Prompt, resolve_key
 from leakvault.vault.model import utcnow
@@ -41,10 +41,7 @@ BACKENDS: dict[str, str] = {
 def load_policy_file(settings: VaultSettings) -> Policy | None:
     if settings.policy_file is None:
         return None
-    try:
-        text = settings.policy_file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read policy file {settings.policy_file}: {exc.strerror or exc}") from None
+    text = read_text(settings.policy_file, "policy file")
     return parse_policy(text, source=str(settings.policy_file))
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError, UsageError
 from leakvault.vault import _crypto
-from leakvault.vault.config import without_credentials
+from leakvault.vault.config import read_text, without_credentials
 from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError, scrub
 from leakvault.vault.model import validate_path
 
@@ -122,18 +122,26 @@ def as_env_value(ref: SecretRef, value: bytes) -> str:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with a 0600 file holding `data` (temp file + rename)."""
+    """Atomically replace `path` with a 0600 file holding `data` (temp file + rename).
+
+    InjectionError when it cannot be written; `path` is then as it was.
+    """
     tmp = path.with_name(f".{path.name}.{_crypto.random_bytes(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise InjectionError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InjectionError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 
@@ -338,10 +346,7 @@ class Runner:
     def _render_into_mount(self, name: str, template: Path) -> Path:
         if self.mounts is None:
             self.mounts = MountDir()
-        try:
-            source = template.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InjectionError(f"cannot read template {template}: {exc.strerror or exc}") from None
+        source = read_text(template, "template", InjectionError)
         result = render_template(self.vault, source, name=str(template))
         self._template_refs[name] = result.refs
         return self.mounts.write(name, result.text.encode("utf-8"))
@@ -359,6 +364,8 @@ class Runner:
             raise _ChildStartError(127, f"command not found: {self.command[0]}") from None
         except PermissionError:
             raise _ChildStartError(126, f"permission denied: {self.command[0]}") from None
+        except OSError as exc:  # not an executable format, too many arguments, ...
+            raise _ChildStartError(126, f"cannot run {self.command[0]}: {exc.strerror or exc}") from None
         if self.on_started is not None:
             self.on_started()
         return child
@@ -472,8 +479,7 @@ def watch_template(
 ) -> None:
     """Render `template` to `output` and re-render it whenever a secret it uses changes."""
     say = log or (lambda message: print(f"leakvault: {message}", file=sys.stderr, flush=True))
-    source = template.read_text(encoding="utf-8")
-    result = render_template(vault, source, name=str(template))
+    result = render_template(vault, read_text(template, "template", InjectionError), name=str(template))
     write_private(output, result.text.encode("utf-8"))
     versions = watched_versions(vault, result.refs)
     while not stop():
@@ -481,7 +487,7 @@ def watch_template(
         try:
             now = watched_versions(vault, result.refs)
             if now != versions:
-                result = render_template(vault, template.read_text(encoding="utf-8"), name=str(template))
+                result = render_template(vault, read_text(template, "template", InjectionError), name=str(template))
                 write_private(output, result.text.encode("utf-8"))
                 say(f"watch: re-rendered {output}")
                 versions = watched_versions(vault, result.refs)

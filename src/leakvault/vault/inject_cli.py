@@ -114,18 +114,16 @@ def inject(template: Path, output: Path | None, watch: bool, interval: float, id
     The template runs in a sandbox; an undefined variable or a missing secret is an error.
     """
     from leakvault.vault.cli import open_cli_vault
+    from leakvault.vault.config import decode_text, read_text
     from leakvault.vault.errors import InjectionError
     from leakvault.vault.inject import render_template, watch_template, write_private
 
     if watch and output is None:
         raise UsageError("--watch needs -o/--output")
     if str(template) == "-":
-        source = sys.stdin.read()
+        source = decode_text(sys.stdin.buffer.read(), "the template on standard input", InjectionError)
     else:
-        try:
-            source = template.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InjectionError(f"cannot read template {template}: {exc.strerror or exc}") from None
+        source = read_text(template, "template", InjectionError)
     with open_cli_vault(identity) as vault:
         if watch and output is not None:
             stopping = {"now": False}

@@ -153,6 +153,9 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
     unknown = set(data) - {"roles", "bindings", "impersonation"}
     if unknown:
         raise ConfigError(f"{source}: unknown section(s) {sorted(unknown)}")
+    for section in ("roles", "bindings", "impersonation"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
     roles: dict[str, Role] = {}
     for name, body in data.get("roles", {}).items():
         if not isinstance(body, dict):

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
-from leakvault.vault.config import without_credentials
+from leakvault.vault.config import read_text, without_credentials
 from leakvault.vault.errors import CasConflictError, RotationError, SecretNotFoundError, scrub
 from leakvault.vault.rbac import glob_matches
 
@@ -395,7 +395,16 @@ class RotationPolicy:
         return any(glob_matches(glob, path) for glob in self.paths)
 
 
-def _policy_from(data: Mapping[str, Any], where: str) -> RotationPolicy:
+def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise ConfigError(f"{where}: '{key}' must be a shell command (a non-empty string)")
+    return value
+
+
+def _policy_from(data: Any, where: str) -> RotationPolicy:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: a policy must be a table")
     allowed = {"path", "paths", "rotate_every", "generator", "verify", "apply", "timeout"}
     extra = set(data) - allowed
     if extra:
@@ -403,21 +412,32 @@ def _policy_from(data: Mapping[str, Any], where: str) -> RotationPolicy:
     paths = data.get("paths", data.get("path"))
     if isinstance(paths, str):
         paths = [paths]
-    if not paths or not all(isinstance(p, str) for p in paths):
+    if not paths or not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
         raise ConfigError(f"{where}: 'path' (a glob) or 'paths' (a list of globs) is required")
     if "rotate_every" not in data:
         raise ConfigError(f"{where}: 'rotate_every' is required (e.g. \"30d\")")
-    policy = RotationPolicy(
+    timeout = data.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 1 <= timeout <= 86_400:
+        raise ConfigError(f"{where}: 'timeout' must be a number of seconds between 1 and 86400")
+    generator = data.get("generator", "password:32")
+    if not isinstance(generator, str):
+        raise ConfigError(f"{where}: 'generator' must be a string such as \"password:32\"")
+    parse_generator(generator)  # fail at load time, not in the middle of `rotate --due`
+    return RotationPolicy(
         paths=tuple(paths),
         every=parse_duration(str(data["rotate_every"])),
-        generator=str(data.get("generator", "password:32")),
-        verify=data.get("verify"),
-        apply=data.get("apply"),
-        timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
+        generator=generator,
+        verify=_optional_text(data, "verify", where),
+        apply=_optional_text(data, "apply", where),
+        timeout=float(timeout),
         source=where,
     )
-    parse_generator(policy.generator)  # fail at load time, not in the middle of `rotate --due`
-    return policy
+
+
+def _policy_list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be an array of tables ([[...policy]])")
+    return value
 
 
 def load_policies(settings: VaultSettings) -> list[RotationPolicy]:
@@ -431,14 +451,12 @@ def load_policies(settings: VaultSettings) -> list[RotationPolicy]:
     if file:
         path = Path(os.path.expanduser(str(file)))
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"rotation policy file {path}: {exc}") from None
-        for i, entry in enumerate(data.get("policy", [])):
+            data = tomllib.loads(read_text(path, "rotation policy file"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"rotation policy file {path}: invalid TOML: {exc}") from None
+        for i, entry in enumerate(_policy_list(data.get("policy", []), f"{path}: 'policy'")):
             policies.append(_policy_from(entry, f"{path} policy #{i + 1}"))
-    for i, entry in enumerate(section.get("policy", [])):
-        if not isinstance(entry, Mapping):
-            raise ConfigError("[[tool.leakvault.vault.rotation.policy]] entries must be tables")
+    for i, entry in enumerate(_policy_list(section.get("policy", []), "[tool.leakvault.vault.rotation] policy")):
         policies.append(_policy_from(entry, f"rotation policy #{i + 1}"))
     return policies
 
