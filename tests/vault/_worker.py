@@ -51,12 +51,32 @@ def write_forever(path: str) -> None:
             print(info.version, i, flush=True)
 
 
+REKEY_PASSPHRASES = ("rekey passphrase A", "rekey passphrase B", "rekey passphrase C")
+
+
+def next_passphrase(current: str) -> str:
+    """The passphrase `rekey_forever` moves to from `current` (A -> B -> C -> A ...)."""
+    return REKEY_PASSPHRASES[(REKEY_PASSPHRASES.index(current) + 1) % len(REKEY_PASSPHRASES)]
+
+
+def rekey_forever(current: str) -> None:
+    """Re-wrap the master key under the next passphrase, again and again, reporting each one on
+    stdout only after the change is committed."""
+    with open_vault() as sv:
+        while True:
+            current = next_passphrase(current)
+            sv.rekey(current, iterations=1_000)
+            print(current, flush=True)
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "increment":
         increment(args[0], int(args[1]), args[2], float(args[3]))
     elif mode == "write-forever":
         write_forever(args[0])
+    elif mode == "rekey-forever":
+        rekey_forever(args[0])
     else:
         raise SystemExit(f"unknown mode {mode}")
 

@@ -134,6 +134,20 @@ def test_invalid_wrapped_key(vector: dict[str, Any]) -> None:
         _crypto.open_master_key(wrapped, vector["passphrase"])
 
 
+@pytest.mark.parametrize("iterations", [0, _crypto.MAX_ITERATIONS + 1, 10**12])
+def test_header_iterations_out_of_range(iterations: int) -> None:
+    """A header asking for an absurd iteration count is refused at once, not derived for days."""
+    vector = VERIFY["wrapped_keys"][0]
+    wrapped = _crypto.WrappedKey(
+        kdf=vector["kdf"],
+        salt=bytes.fromhex(vector["salt"]),
+        iterations=iterations,
+        wrapped=bytes.fromhex(vector["wrapped"]),
+    )
+    with pytest.raises(UnlockError, match="out of range"):
+        _crypto.open_master_key(wrapped, vector["passphrase"])
+
+
 # -- an independent decoder of the documented format -----------------------------------------------
 
 

@@ -406,6 +406,49 @@ def test_sigkill_mid_write_keeps_committed_versions(settings: VaultSettings, vau
             assert sv.verify_audit().ok
 
 
+def test_sigkill_mid_rekey_leaves_exactly_one_passphrase(vault_path: Path, tmp_path: Path) -> None:
+    """A rekey killed at any point leaves a vault that opens with exactly one passphrase: the last
+    one reported, or the next if its commit landed unreported; never an older one. Secrets intact."""
+    from ._worker import REKEY_PASSPHRASES, next_passphrase
+
+    current = REKEY_PASSPHRASES[0]
+    settings = make_vault(vault_path, current)
+    with open_vault(settings) as sv:
+        sv.set("app/db", "kept")
+    env = _vault_env(tmp_path, vault_path, current)
+    for attempt in range(5):
+        env["MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE"] = current
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), "rekey-forever", current],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        reported = current
+        for _ in range(3 + attempt * 4):
+            line = proc.stdout.readline().decode().strip()
+            assert line, proc.stderr.read().decode() if proc.stderr else ""
+            reported = line
+        time.sleep(0.002 * attempt)  # land the kill at different points of a rekey
+        proc.send_signal(signal.SIGKILL)
+        rest, _ = proc.communicate(timeout=30)
+        reported = ([reported] + [line for line in rest.decode().splitlines() if line in REKEY_PASSPHRASES])[-1]
+        _crypto.clear_kek_cache()
+        opens = []
+        for passphrase in REKEY_PASSPHRASES:
+            try:
+                with open_vault(settings, key=KeyMaterial("test", passphrase=passphrase)) as sv:
+                    assert sv.get_text("app/db") == "kept"
+                    assert sv.verify_audit().ok
+                opens.append(passphrase)
+            except UnlockError:
+                pass
+        assert len(opens) == 1, opens
+        assert opens[0] in (reported, next_passphrase(reported))
+        current = opens[0]
+
+
 # -- load ------------------------------------------------------------------------------------------
 
 

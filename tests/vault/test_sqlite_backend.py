@@ -116,3 +116,23 @@ def test_rekey_keeps_secrets(settings: VaultSettings, vault_path: Path) -> None:
     conn = _raw(vault_path)
     assert conn.execute("SELECT ciphertext FROM versions").fetchall() == before
     conn.close()
+
+
+def test_rekey_leaves_no_copy_of_the_old_wrapped_key(settings: VaultSettings, vault_path: Path) -> None:
+    """After rekey the master key wrapped under the old passphrase is gone from the file and its WAL,
+    even while another connection keeps the WAL alive, so a leaked old passphrase opens no copy."""
+    from leakvault.vault.factory import open_vault
+
+    local = open_vault(settings)
+    other = open_vault(settings)  # as a `run --watch` in another process would
+    try:
+        assert isinstance(local.backend, SqliteBackend)
+        old = local.backend.file.read_header().wrapped
+        assert old is not None
+        local.rekey("new passphrase", iterations=2_000)
+        on_disk = b"".join(p.read_bytes() for p in vault_path.parent.iterdir() if p.is_file())
+        assert old.wrapped not in on_disk
+        assert old.salt not in on_disk
+    finally:
+        other.close()
+        local.close()

@@ -50,6 +50,9 @@ NONCE_SIZE = 12
 TAG_SIZE = 16
 # OWASP's 2023 figure for PBKDF2-HMAC-SHA256. Stored per vault, so it can be raised by `rekey`.
 DEFAULT_ITERATIONS = 600_000
+# The count is read from the vault file, so it is bounded: a header altered to ask for 10^12
+# iterations would otherwise hang every unlock for days. 100 million takes seconds, not hours.
+MAX_ITERATIONS = 100_000_000
 KDF_NAME = "pbkdf2-sha256"
 
 _BLOB_VERSION = b"\x01"
@@ -113,8 +116,8 @@ _KEK_LOCK = threading.Lock()
 
 def derive_kek(passphrase: str, salt: bytes, iterations: int) -> bytes:
     """PBKDF2-HMAC-SHA256(passphrase, salt, iterations) -> 32-byte key-encryption key (cached)."""
-    if iterations < 1:
-        raise ValueError("iterations must be positive")
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise ValueError(f"iterations must be between 1 and {MAX_ITERATIONS:,}")
     if len(salt) != SALT_SIZE:
         raise ValueError(f"salt must be {SALT_SIZE} bytes")
     secret = _normalize_passphrase(passphrase)
@@ -162,6 +165,8 @@ def open_master_key(wrapped: WrappedKey, passphrase: str) -> MasterKey:
         raise UnlockError(f"unsupported key derivation {wrapped.kdf!r}")
     if len(wrapped.wrapped) != NONCE_SIZE + KEY_SIZE + TAG_SIZE:
         raise UnlockError("the stored wrapped key has the wrong length; the vault header is damaged")
+    if not 1 <= wrapped.iterations <= MAX_ITERATIONS or len(wrapped.salt) != SALT_SIZE:
+        raise UnlockError("the stored key derivation parameters are out of range; the vault header is damaged")
     kek = derive_kek(passphrase, wrapped.salt, wrapped.iterations)
     nonce, body = wrapped.wrapped[:NONCE_SIZE], wrapped.wrapped[NONCE_SIZE:]
     try:

@@ -153,7 +153,9 @@ def init(key_file: Path | None) -> None:
 
 
 @vault.command()
-@click.option("--iterations", type=click.IntRange(min=600_000), help="PBKDF2 iterations for the new passphrase.")
+@click.option(
+    "--iterations", type=click.IntRange(600_000, 100_000_000), help="PBKDF2 iterations for the new passphrase."
+)
 @click.pass_context
 def rekey(ctx: click.Context, iterations: int | None) -> None:
     """Change the passphrase (secrets are not re-encrypted; only the master key is re-wrapped).

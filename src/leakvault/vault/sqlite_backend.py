@@ -273,4 +273,7 @@ class SqliteBackend:
             iterations = max(previous, _crypto.DEFAULT_ITERATIONS)
         wrapped = _crypto.seal_master_key(self._key(), new_passphrase, iterations=iterations)
         self._file.write_header(KeyHeader(key_check=header.key_check, wrapped=wrapped))
+        # The old wrapped key must not survive in the WAL or in the database's old page images:
+        # whoever learns the old passphrase could otherwise still unwrap the master key from them.
+        self._file.checkpoint()
         _crypto.clear_kek_cache()
