@@ -265,3 +265,66 @@ def test_roundtrip(value: bytes, path: str, version: int) -> None:
         _crypto.decrypt_version(key, path + "x", version, blob)
     with pytest.raises(IntegrityError):
         _crypto.decrypt_version(key, path, version ^ 1, blob)
+
+
+# -- the file layout -------------------------------------------------------------------------------
+
+# The vault file's tables as format 1 defines them (store.py). Written out here, not imported, so a
+# change to the schema or to a meta key name fails this test instead of silently orphaning vaults.
+_FORMAT_1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE secrets (path TEXT PRIMARY KEY, current_version INTEGER NOT NULL, created TEXT NOT NULL,
+    updated TEXT NOT NULL, max_versions INTEGER NOT NULL DEFAULT 0, custom TEXT NOT NULL DEFAULT '{}') WITHOUT ROWID;
+CREATE TABLE versions (path TEXT NOT NULL REFERENCES secrets(path) ON DELETE CASCADE, version INTEGER NOT NULL,
+    created TEXT NOT NULL, deleted TEXT, destroyed INTEGER NOT NULL DEFAULT 0, ciphertext BLOB,
+    PRIMARY KEY (path, version)) WITHOUT ROWID;
+CREATE TABLE pending (path TEXT PRIMARY KEY, created TEXT NOT NULL, ciphertext BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE audit (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, digest BLOB NOT NULL);
+"""
+
+
+def test_vault_file_written_by_hand_from_the_format_opens(tmp_path: Path) -> None:
+    """A vault file written with plain sqlite3 from the documented layout and the pinned vectors
+    opens with the vector's passphrase, decrypts the pinned blob and verifies its audit record."""
+    import sqlite3
+
+    from leakvault.vault.factory import open_vault
+    from leakvault.vault.keys import KeyMaterial
+
+    wrapped, secret = GENERATE["wrapped_keys"][0], GENERATE["secret_versions"][0]
+    check = next(v for v in GENERATE["key_checks"] if v["master_key"] == wrapped["master_key"])
+    assert secret["master_key"] == wrapped["master_key"]
+    when = "2024-01-02T03:04:05+00:00"
+    record = (
+        '{"action":"set","actor":"alice","identity":"alice","outcome":"ok",'
+        f'"path":"{secret["path"]}","seq":1,"source":null,"timestamp":"{when}","version":1}}'
+    )
+    digest = _crypto.chain_digest(bytes.fromhex(check["audit_key"]), bytes(32), record.encode())
+    path = tmp_path / "handmade.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executescript(_FORMAT_1_SCHEMA)
+        meta = {
+            "format": b"leakvault-vault",
+            "schema_version": b"1",
+            "crypto_version": b"1",
+            "created": when.encode(),
+            "key_check": bytes.fromhex(check["key_check"]),
+            "kdf": wrapped["kdf"].encode(),
+            "kdf_salt": bytes.fromhex(wrapped["salt"]),
+            "kdf_iterations": str(wrapped["iterations"]).encode(),
+            "wrapped_key": bytes.fromhex(wrapped["wrapped"]),
+        }
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        conn.execute("INSERT INTO secrets VALUES (?, 1, ?, ?, 0, '{}')", (secret["path"], when, when))
+        conn.execute(
+            "INSERT INTO versions VALUES (?, 1, ?, NULL, 0, ?)", (secret["path"], when, bytes.fromhex(secret["blob"]))
+        )
+        conn.execute("INSERT INTO audit VALUES (1, ?, ?)", (record, digest))
+    conn.close()
+    settings = load_settings({"MAHAVISHNU_SECRETS__LOCAL__PATH": str(path)}, cwd=tmp_path)
+    with open_vault(settings, key=KeyMaterial("test", passphrase=wrapped["passphrase"]), identity="alice") as sv:
+        assert sv.get(secret["path"]).value.hex() == secret["plaintext"]
+        first = sv.audit_records()[0]
+        assert (first.identity, first.action, first.path, first.timestamp) == ("alice", "set", secret["path"], when)
+        assert sv.verify_audit().ok
