@@ -165,7 +165,7 @@ FILE_PATH_OR_URL = regex.compile(
     | ^[a-z]:\\ | ^\\\\
     | \.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|cfg|conf|ini|gpg|asc|pub|kdbx|properties)$
     | ^arn:aws[\w-]*: | ^projects/[\w-]+/secrets/ | ^(?:kv|secret|secrets)/[\w/.-]+$ | ^urn:
-    | ^(?:[a-z0-9-]+\.)+[a-z]{2,12}(?::\d{1,5})?$
+    | ^(?:localhost|(?:[a-z0-9-]+\.)+[a-z]{2,12}|\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?$
     | ^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$
     | ^\#(?:[0-9a-f]{3,8}|ansi\w+)$ | ^[^a-z0-9]+$
     """
