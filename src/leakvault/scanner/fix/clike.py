@@ -7,6 +7,7 @@ count as string; a ``/`` after a value is division, elsewhere it opens a regular
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # After these characters a '/' starts a regex literal (an operand is expected), in JavaScript.
@@ -161,6 +162,48 @@ def _regex_end(text: str, start: int) -> int:
             return position
         position += 1
     raise LexError(f"unterminated regular expression at offset {start}")
+
+
+# Escapes that mean the same in JavaScript strings and template literals and in Go interpreted
+# strings. Others (octal, \0, \a, JavaScript's identity escapes, line continuations) are refused.
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "`": "`"}
+_CODE_ESCAPE = re.compile(r"x([0-7][0-9A-Fa-f])|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\}|U([0-9A-Fa-f]{8})")
+
+
+def string_value(source: str) -> str | None:
+    """The value of source text from inside a string literal, escapes decoded; None when it holds
+    an escape whose meaning this does not know for certain (the caller then leaves it alone)."""
+    out: list[str] = []
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if char != "\\":
+            out.append(char)
+            index += 1
+            continue
+        follower = source[index + 1 : index + 2]
+        if follower in _ESCAPES:
+            out.append(_ESCAPES[follower])
+            index += 2
+            continue
+        match = _CODE_ESCAPE.match(source, index + 1)
+        if match is None:
+            return None
+        code = int(match[match.lastindex or 0], 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:  # surrogate halves pair up in JavaScript only
+            return None
+        out.append(chr(code))
+        index = match.end()
+    return "".join(out)
+
+
+UNDECODED = "the secret holds an escape sequence leakvault cannot decode for certain; move it by hand"
+
+
+def literal_value(text: str, span: Span, start: int, end: int) -> str | None:
+    """The value the program sees for ``text[start:end]`` inside the string literal ``span``
+    (escapes decoded; a Go raw string has none), or None when that is not certain."""
+    return text[start:end] if span.kind == "raw" else string_value(text[start:end])
 
 
 def span_at(spans: list[Span], start: int, end: int) -> Span | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.clike import LexError, Span, lex, span_at
+from leakvault.scanner.fix.clike import UNDECODED, LexError, Span, lex, literal_value, span_at
 from leakvault.scanner.fix.javascript import key_before
 from leakvault.scanner.fix.model import Target
 from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, concatenation, external_check, has_odd_backslashes
@@ -49,7 +49,9 @@ class GoRewriter:
             return "in a const declaration; os.Getenv is not a constant (make it a var first)"
         if span.kind == "string" and has_odd_backslashes(self.text[span.start : start]):
             return "the secret starts right after an escape sequence"
-        secret = self.text[start:end]
+        secret = literal_value(self.text, span, start, end)
+        if secret is None:
+            return UNDECODED
         key = key_before(self.text, self.lines, span.start)
         body_start, body_end = span.start + 1, span.end - 1
         if start == body_start and end == body_end:

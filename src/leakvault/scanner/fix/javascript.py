@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.clike import LexError, Span, lex, span_at
+from leakvault.scanner.fix.clike import UNDECODED, LexError, Span, lex, literal_value, span_at
 from leakvault.scanner.fix.model import Target
 from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, external_check, has_odd_backslashes
 
@@ -64,9 +64,11 @@ class JavaScriptRewriter:
             return "in a comment: delete the secret from the comment by hand"
         if span.kind == "regex":
             return "inside a regular expression literal"
-        secret = self.text[start:end]
         if has_odd_backslashes(self.text[span.start : start]):
             return "the secret starts right after an escape sequence"
+        secret = literal_value(self.text, span, start, end)
+        if secret is None:
+            return UNDECODED
         if span.kind == "template":
             # The key stands before the template's opening backtick (taken as the first on the line).
             line_start = self.lines.line_start(start)

@@ -107,24 +107,26 @@ class PythonRewriter:
             return "a docstring or a bare string; nothing reads it, delete the secret by hand"
         if isinstance(parent, ast.MatchValue):
             return "a match-case pattern cannot read the environment"
-        secret = self.text[start:end]
         head_source = source[: start - token_start]
         tail_source = source[end - token_start :]
         opening = prefix + quote
-        if head_source == opening and tail_source == quote:
-            return Target(token_start, token_end, "whole", self._key(node), secret)
         head_literal = head_source + quote
         tail_literal = opening + tail_source
+        # The vault must hold the value the program saw, not its source text: in
+        # "-----BEGIN ...\nMII..." the \n is a newline. Each piece is evaluated as a literal of
+        # its own, and together they must make exactly the original string.
         try:
-            pieces = (ast.literal_eval(head_literal), ast.literal_eval(tail_literal), ast.literal_eval(source))
+            pieces = [
+                ast.literal_eval(literal)
+                for literal in (head_literal, opening + self.text[start:end] + quote, tail_literal, source)
+            ]
         except (SyntaxError, ValueError):
             return "cannot split this string literal safely around the secret"
-        head_value, tail_value, whole_value = pieces
-        if (
-            not (isinstance(head_value, str) and isinstance(tail_value, str))
-            or head_value + secret + tail_value != whole_value
-        ):
+        head_value, secret, tail_value, whole_value = pieces
+        if not all(isinstance(piece, str) for piece in pieces) or head_value + secret + tail_value != whole_value:
             return "cannot split this string literal safely around the secret"
+        if head_source == opening and tail_source == quote:
+            return Target(token_start, token_end, "whole", self._key(node), secret)
         loose = isinstance(parent, _LOOSE_PARENTS) or (isinstance(parent, ast.Call) and parent.func is not node)
         return Target(
             token_start,

@@ -93,6 +93,9 @@ def shell_target(text: str, start: int, end: int, quoting: str, key: str | None)
         return "inside a quoted here-document, where nothing expands"
     if quoting == "ansi":
         return "inside a $'...' string; rewrite it as a plain string first"
+    if quoting != "single" and "\\" in secret:
+        # Outside single quotes a backslash escapes what follows: the text is not the value.
+        return "the secret holds a backslash escape; move it by hand"
     if quoting == "single":
         # Close the single quotes around the reference where text stays on that side, and take
         # a quote that would be left empty ('') into the replaced span instead.
