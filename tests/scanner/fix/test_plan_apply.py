@@ -183,3 +183,25 @@ def test_history_findings_and_bom_files(tmp_path: Path, rng: random.Random) -> N
     plan = plan_fixes([finding, historic], cwd=tmp_path, root=tmp_path)
     assert only_file(plan).rewritten == '\ufeffimport os\n\nTOKEN = os.environ["TOKEN"]\n'
     assert "git history" in plan.refusals[0].reason
+
+
+def test_plan_redacts_the_whole_value_it_would_store(tmp_path: Path, rng: random.Random) -> None:
+    """Without --apply the diff redacts the whole value that would go to the vault (a .env line's
+    value around the finding), exactly as --apply does."""
+    from leakvault.scanner.fix.command import run_fix
+    from leakvault.scanner.model import ScanResult
+
+    token = fake_token(rng)
+    value = f"prefix-{token}-suffix"
+    text = f"API_TOKEN={value}\n"
+    write(tmp_path, ".env", text)
+    shown, code = run_fix(
+        ScanResult(findings=[finding_for(".env", text, token)]),
+        apply=False,
+        reveal=False,
+        exit_zero=False,
+        cwd=tmp_path,
+    )
+    assert code == 1
+    assert "-API_TOKEN=" in shown
+    assert "prefix-" not in shown and "-suffix" not in shown and token not in shown

@@ -28,6 +28,7 @@ def run_fix(
     if not apply or not result.findings:
         # Planning needs no vault, and an apply with nothing to fix should not ask for a key.
         plan = plan_fixes(result.findings, cwd=cwd, root=root)
+        clean = Redactor([*clean.secrets, *plan.all_secret_values()], reveal)
         code = 1 if result.findings and not exit_zero else 0
         return render_plan(plan, clean, applying=False), code
 
