@@ -10,9 +10,11 @@ functions ``always()``, ``success()``, ``failure()``.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,3 +275,17 @@ def venv_environment(venv: Path) -> dict[str, str]:
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def once_per_session(basetemp: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """``name`` under the session's temporary root, built by ``build`` once per test session even
+    when several xdist workers ask for it (a file lock in the directory the workers share)."""
+    # Under xdist each worker's basetemp is <session>/popen-gwN; without it, basetemp is the session's.
+    root = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
+    target = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / f"{name}.done").exists():
+            build(target)
+            (root / f"{name}.done").write_text("")
+    return target

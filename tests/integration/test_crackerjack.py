@@ -2,16 +2,15 @@
 `crackerjack` from PyPI and this leakvault, our adapter run on repositories with and without a
 planted token, and Crackerjack's own gitleaks JSON parser reading our `--format gitleaks` report.
 
-The environment (about a minute to build) is cached under the system temporary directory, keyed
-by the Python version and this project's pyproject.toml; leakvault itself is reinstalled into it
-on every run so the test sees the current code.
+The environment (a few minutes to build the first time) is cached under the system temporary
+directory, keyed by the Python version; leakvault itself (and any dependency it newly needs) is
+reinstalled into it on every run, so the test sees the current code.
 """
 
 from __future__ import annotations
 
 import fcntl
 import glob
-import hashlib
 import json
 import os
 import random
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.actionrunner import once_per_session
 from tests.scanner.gitrepo import GitRepo
 from tests.scanner.tokens import github_pat
 
@@ -103,24 +103,27 @@ def _pip(venv: Path, *args: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def crackerjack_venv() -> Path:
+def crackerjack_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = _python313()
     if python is None:
         pytest.skip("no Python >= 3.13 found (python3.13 on PATH, pyenv, or LEAKVAULT_PYTHON313); Crackerjack needs it")
     version = subprocess.run(
         [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    key = hashlib.sha256((PROJECT / "pyproject.toml").read_bytes() + version.encode()).hexdigest()[:12]
-    venv = Path(tempfile.gettempdir()) / f"leakvault-crackerjack-{version}-{key}"
+    venv = Path(tempfile.gettempdir()) / f"leakvault-crackerjack-py{version}"
     with open(f"{venv}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder when test workers run in parallel
         if not (venv / ".ready").exists():
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([python, "-m", "venv", str(venv)], check=True)
-            _pip(venv, f"{PROJECT}[crackerjack]")
             (venv / ".ready").write_text(version)
-        else:
-            _pip(venv, "--no-deps", "--force-reinstall", str(PROJECT))
+    # Once a session (whichever worker comes first): a local project is always rebuilt and
+    # reinstalled; dependencies only when missing or changed.
+    once_per_session(
+        tmp_path_factory.getbasetemp().parent,
+        "crackerjack-reinstalled",
+        lambda _: _pip(venv, f"{PROJECT}[crackerjack]"),
+    )
     return venv
 
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from leakvault.integrations.github_action import MAX_RESULTS, cap_sarif
-from tests.integration.actionrunner import ActionRun, run_composite, venv_environment
+from tests.integration.actionrunner import ActionRun, once_per_session, run_composite, venv_environment
 from tests.scanner.gitrepo import GitRepo
 from tests.scanner.tokens import github_pat
 
@@ -119,28 +119,30 @@ def test_cap_sarif_keeps_the_most_severe_and_says_so() -> None:
 INSTALL_STEPS = frozenset({"Set up Python", "Install leakvault"})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def action_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment standing in for the runner's Python (setup-python), into which
-    the action's own install step installs leakvault from the action's checkout (once per module)."""
-    base = tmp_path_factory.mktemp("runner")
-    venv = base / "python"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    workspace = base / "workspace"
-    workspace.mkdir()
-    action = _action()
-    install_only = frozenset(step.get("name", "") for step in action["runs"]["steps"]) - {"Install leakvault"}
-    run = run_composite(
-        action,
-        {},
-        action_path=PROJECT,
-        workspace=workspace,
-        temp=base,
-        environ=venv_environment(venv),
-        skip=install_only,
-    )
-    install = _step(run, "Install leakvault")
-    assert install.ran and install.exit_code == 0, install.stdout + install.stderr
+    the action's own install step installs leakvault from the action's checkout (once a session)."""
+
+    def build(venv: Path) -> None:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        workspace = venv.parent / "action-workspace"
+        workspace.mkdir(exist_ok=True)
+        action = _action()
+        install_only = frozenset(step.get("name", "") for step in action["runs"]["steps"]) - {"Install leakvault"}
+        run = run_composite(
+            action,
+            {},
+            action_path=PROJECT,
+            workspace=workspace,
+            temp=workspace,
+            environ=venv_environment(venv),
+            skip=install_only,
+        )
+        install = _step(run, "Install leakvault")
+        assert install.ran and install.exit_code == 0, install.stdout + install.stderr
+
+    venv = once_per_session(tmp_path_factory.getbasetemp(), "action-runner-python", build)
     assert (venv / "bin" / "leakvault").is_file()
     return venv
 
