@@ -52,7 +52,7 @@ PLACEHOLDER = regex.compile(
     | ^\$[a-z_][a-z0-9_]*$ | ^%[a-z_][a-z0-9_]*%$ | ^\{[a-z_][a-z0-9_.]*\}$ | ^@[\w.]+@$ | ^__[\w]+__$
     | ^[x*.#_\-]{4,}$ | x{6,} | \*{4,} | \.{3} | …
     | changeme | change[_-]me | replace[_-]?me | your[_-]?(?:own[_-]?)?(?:api[_-]?)?(?:key|token|secret|pass)
-    | ^your[_-] | placeholder | redacted | dummy | insert[_-]?(?:your|key|token|here) | example | sample
+    | ^your[_-] | placeholder | redacted | dummy | insert[_-]?(?:your|key|token|here) | example | sample | anonymous
     | ^(?:[a-z]+[_-])*(?:secret|password|passwd|token|key|apikey|pass|pwd|credential)s?(?:[_-][a-z]+)*$
     | ^(?:password|passwd|secret|token|none|null|nil|undefined|true|false|empty|default|string|value
          |pass|pwd|test|testing|admin|root|guest|foo|bar|foobar|baz|qwerty|letmein|hunter2
@@ -157,7 +157,7 @@ VARIABLE_REFERENCE = regex.compile(
 ATTRIBUTE_ACCESS = regex.compile(r"^@?[A-Za-z_]\w{0,39}(?:(?:\.|::|->)[A-Za-z_]\w{0,39})+$")
 
 # URLs without credentials, Windows paths, cloud secret-manager names, file names, URNs, host
-# names, timestamps, colours and values without a letter or digit. Unix-style
+# names, timestamps, colours, version numbers and values without a letter or digit. Unix-style
 # paths are judged by `looks_like_path`: base64 has slashes too.
 FILE_PATH_OR_URL = regex.compile(
     r"""(?ix)
@@ -167,7 +167,7 @@ FILE_PATH_OR_URL = regex.compile(
     | ^arn:aws[\w-]*: | ^projects/[\w-]+/secrets/ | ^(?:kv|secret|secrets)/[\w/.-]+$ | ^urn:
     | ^(?:localhost|(?:[a-z0-9-]+\.)+[a-z]{2,12}|\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?$
     | ^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$
-    | ^\#(?:[0-9a-f]{3,8}|ansi\w+)$ | ^[^a-z0-9]+$
+    | ^\#(?:[0-9a-f]{3,8}|ansi\w+)$ | ^[^a-z0-9]+$ | ^v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$
     """
 )
 PATH_SEGMENT = regex.compile(r"^(?:\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[A-Z][a-z]+|\.{1,2}|~|)$")
@@ -245,7 +245,9 @@ CREDENTIAL_TOKEN_KINDS = frozenset(
     cloudflare vercel netlify heroku sentry datadog""".split()
 )
 # A quoted key with these in it is a label or a type name, not a variable (AWS::IAM::AccessKey).
-LABEL_KEY = regex.compile(r"""["'][^"'\n]*(?:::|\s|/)[^"'\n]*["'][ \t]*[:=,][ \t]*(?:[rbuf]{1,2}|@)?\\?["'`]?$""")
+LABEL_KEY = regex.compile(
+    r"""["'][^"'\n]*(?:::|\s|/)[^"'\n]*["'][ \t]*(?:=>|[:=,])[ \t]*(?:[rbuf]{1,2}|@)?\\?["'`]?$"""
+)
 NON_SECRET_ANY_WORDS = frozenset(
     {"public", "publishable", "pub", "pubkey", "cert", "certificate", "certs", "type", "types", "metric", "metrics"}
 )
@@ -423,7 +425,7 @@ def decoded_placeholder(context: FilterContext) -> str | None:
         decoded = base64.b64decode(context.candidate.secret, validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         return None
-    if PLACEHOLDER.search(decoded.strip()):
+    if PLACEHOLDER.search(decoded.strip()) or SELF_NAMED.search(decoded):
         return "base64 of a placeholder"
     return None
 
