@@ -20,7 +20,7 @@ from leakvault.scanner import cache
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.detect import EngineRule
 from leakvault.scanner.engine import AUTO_HYPERSCAN_AFTER_BYTES, Scanner
-from leakvault.scanner.hs_translate import to_hyperscan
+from leakvault.scanner.hs_translate import strip_leading_context, to_hyperscan
 from leakvault.scanner.hyperscan_engine import hyperscan_available
 from leakvault.scanner.model import Chunk
 from leakvault.scanner.regex_width import keyword_anchors, match_reach
@@ -120,7 +120,7 @@ class _Result:
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        (r"\b(ghp_[A-Za-z0-9]{36})\b", rb"\b(ghp_[A-Za-z0-9]{36})\b"),
+        (r"\b(ghp_[A-Za-z0-9]{36})\b", rb"(ghp_[A-Za-z0-9]{36})\b"),
         (r"(?P<name>ab)(?=c)d", rb"(ab)d"),
         (r"(?<!x)(?<v>y)", rb"(y)"),
         (r"a++b", rb"a+b"),
@@ -133,6 +133,22 @@ class _Result:
 def test_translation(pattern: str, expected: bytes) -> None:
     """Lookarounds, atomic groups and possessive quantifiers go (a superset); names go; \\s is spelt out."""
     assert to_hyperscan(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"(?im)^[ \t]*(?:export[ \t]+)?[\w.-]*?(?:pass|key)=(\w+)", r"(?im)(?:pass|key)=(\w+)"),
+        (r"(?i)<[\w:.-]*?(?:secret)>(\w+)|<add\s+key=\"(\w+)\"", r"(?i)(?:secret)>(\w+)|<add\s+key=\"(\w+)\""),
+        (r"[0-9]{6,20}-[a-z0-9]{20,40}\.apps\.example(\w+)", r"apps\.example(\w+)"),
+        (r"\bmachine\s+(\S+)", r"machine\s+(\S+)"),
+        (r"a[b]*", r"a[b]*"),  # nothing mandatory would remain
+        (r"\x41{3}(\w+)", r"(\w+)"),
+    ],
+)
+def test_leading_context_is_stripped_for_hyperscan(pattern: str, expected: str) -> None:
+    """Hyperscan looks for a suffix (same match ends or more) that starts at something selective."""
+    assert strip_leading_context(pattern) == expected
 
 
 @pytest.mark.parametrize("pattern", [r"(\w)\1", r"(?P<a>x)(?P=a)", r"\p{L}+", r"[[:alpha:]]+", r"(?a)\w", r"(?(1)a|b)"])

@@ -21,6 +21,14 @@ QUANTIFIER_ENDS = frozenset("*+?}")
 # Python's \s on bytes: the same six characters, spelt out so no engine reads it differently.
 SPACE_CLASS_ITEMS = r"\t\n\x0b\x0c\r\x20"
 _COUNTED_REPEAT_END = regex.compile(r"(?<!\\)\{\d*,?\d*\}$")
+_LEADING_FLAGS = regex.compile(r"^(?:\(\?[a-zA-Z]+\))+")
+# Any quantifier, and one that allows zero repetitions (greedy, lazy or possessive).
+_QUANTIFIER = regex.compile(r"(?:[*+?]|\{\d*,?\d*\})[?+]?")
+_OPTIONAL_QUANTIFIER = regex.compile(r"(?:\*|\?|\{0?,\d*\}|\{0\})[?+]?")
+# Three plain characters in a row, the last not quantified.
+_LITERAL_RUN = regex.compile(r"[\w\-:/@=<>\"' ]{3}(?![*+?{])")
+# What may remain that matches nothing at all: then the whole pattern is kept.
+_OPTIONAL_REST = regex.compile(r"(?:\[[^\]]*\][*?]|\\.[*?])*")
 _COUNTED_REPEAT = regex.compile(r"\{(\d*)(,?)(\d*)\}")
 # A counted repeat {m,n} with n - m above this becomes {m,}: a superset, and Hyperscan compiles
 # wide counted repeats slowly (seconds for a rule set) and into large databases.
@@ -187,10 +195,80 @@ def _is_quantifier_end(pattern: str, index: int) -> bool:
     return not (pattern[index] == "?" and index > 0 and pattern[index - 1] == "(")
 
 
+def _token_end(pattern: str, index: int) -> int:
+    """Index just past the atom starting at ``index`` (a group, a class, an escape or a character)."""
+    char = pattern[index]
+    if char == "(":
+        return _group_end(pattern, index)
+    if char == "[":
+        return _class_end(pattern, index)
+    if char == "\\":
+        return index + (4 if pattern[index + 1 : index + 2] == "x" else 2)  # \\xHH
+    return index + 1
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """``pattern`` split at the '|' that are not inside a group or a class."""
+    depth = 0
+    position = cut = 0
+    parts: list[str] = []
+    while position < len(pattern):
+        char = pattern[position]
+        if char in "\\[":
+            position = _token_end(pattern, position)
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(pattern[cut:position])
+            cut = position + 1
+        position += 1
+    return [*parts, pattern[cut:]]
+
+
+def strip_leading_context(pattern: str) -> str:
+    """``pattern`` without its unselective leading context: anchors (``^``, ``\\b``), optional
+    atoms (``[ \\t]*``, ``(?:export )?``) and character classes or short literals (``<``,
+    ``[\\w.-]*?``), up to the first group or run of three literal characters.
+
+    Every match of a pattern ends where a match of any of its suffixes ends, so Hyperscan may look
+    for the suffix: the same match ends or more (and the windows still come from the whole
+    pattern's width). Unbounded leading context is what makes a Hyperscan database slow.
+    """
+    flags = _LEADING_FLAGS.match(pattern)
+    head = flags.group(0) if flags else ""
+    if "x" in head:
+        return pattern  # verbose layout: leave as written
+    alternatives = _top_level_alternatives(pattern[len(head) :])
+    if len(alternatives) > 1:  # each alternative's suffix: the union still holds every match end
+        return head + "|".join(_strip_one(alternative) for alternative in alternatives)
+    return head + _strip_one(pattern[len(head) :])
+
+
+def _strip_one(pattern: str) -> str:
+    position = 0
+    while position < len(pattern):
+        if pattern[position] == "^" or pattern.startswith(("\\b", "\\A"), position):
+            position += 1 if pattern[position] == "^" else 2
+            continue
+        char = pattern[position]
+        if char in "|)*+?{$" or (char == "\\" and pattern[position + 1 : position + 2] in UNSUPPORTED_ESCAPES):
+            break  # (escapes like \\p{L} span more than two characters: leave them to the translator)
+        end = _token_end(pattern, position)
+        quantifier = _QUANTIFIER.match(pattern, end)
+        if char == "(" and not (quantifier and _OPTIONAL_QUANTIFIER.fullmatch(quantifier.group(0))):
+            break  # a mandatory group: keywords and literals usually start here
+        if char not in "([\\." and _LITERAL_RUN.match(pattern, position):
+            break  # a selective literal such as 'export' or 'machine'
+        position = quantifier.end() if quantifier else end
+    if position >= len(pattern) or _OPTIONAL_REST.fullmatch(pattern, position):
+        return pattern  # nothing mandatory would remain
+    return pattern[position:]
+
+
 def to_hyperscan(pattern: str) -> bytes | None:
     """A Hyperscan expression matching a superset of ``pattern`` (with the same match ends), or None."""
     try:
-        translated = _translate(pattern)
+        translated = _translate(strip_leading_context(pattern))
     except _Untranslatable:
         return None
     return translated.encode("utf-8")

@@ -25,7 +25,7 @@ from leakvault.scanner.hs_translate import to_hyperscan
 from leakvault.scanner.prefilter import MAX_HITS, MAX_REGIONS, KeywordPrefilter, Located
 
 # Bump when the translation or the database layout changes, so old cache entries miss.
-PLAN_VERSION = "3"
+PLAN_VERSION = "4"
 _HEADER_BYTES = 8
 
 
