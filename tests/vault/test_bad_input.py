@@ -186,3 +186,36 @@ def test_audit_file_that_cannot_be_opened(tmp_path: Path) -> None:
     directory.mkdir()
     with pytest.raises(VaultError, match="cannot open the audit trail"):
         AuditFile(directory)
+
+
+CRASH = Path(__file__).with_name("_crash.py")
+
+
+def test_inject_killed_mid_write_keeps_the_old_output(env: dict[str, str], tmp_path: Path) -> None:
+    """`inject -o` SIGKILLed just before its rename leaves the old output whole and a private
+    leftover, which the next successful run removes."""
+    template = tmp_path / "t.j2"
+    template.write_text('token = {{ secret("app/token") }}\n')
+    out = tmp_path / "app.conf"
+    out.write_text("old contents\n")
+    killed = subprocess.run(
+        [sys.executable, str(CRASH), "1", "inject", str(template), "-o", str(out)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert out.read_text() == "old contents\n"
+    (leftover,) = [p for p in tmp_path.iterdir() if p.name.startswith(".app.conf.")]
+    assert leftover.stat().st_mode & 0o777 == 0o600
+    done = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "inject", str(template), "-o", str(out)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert out.read_text() == "token = the-value\n"
+    assert not leftover.exists()

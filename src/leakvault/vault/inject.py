@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError, UsageError
-from leakvault.vault import _crypto
+from leakvault.vault._files import pid_alive, replace_file
 from leakvault.vault.config import read_text, without_credentials
 from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError, scrub
 from leakvault.vault.model import validate_path
@@ -122,27 +122,12 @@ def as_env_value(ref: SecretRef, value: bytes) -> str:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with a 0600 file holding `data` (temp file + rename).
-
-    InjectionError when it cannot be written; `path` is then as it was.
-    """
-    tmp = path.with_name(f".{path.name}.{_crypto.random_bytes(6).hex()}.tmp")
+    """Atomically replace `path` with a 0600 file holding `data`; InjectionError if it cannot be
+    written (`path` is then as it was)."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        replace_file(path, data, mode=0o600)
     except OSError as exc:
         raise InjectionError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise InjectionError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
 
 
 def _mount_base() -> Path:
@@ -151,16 +136,6 @@ def _mount_base() -> Path:
         if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
             return Path(candidate)
     return Path(tempfile.gettempdir())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def sweep_stale_mounts(base: Path) -> None:
@@ -175,7 +150,7 @@ def sweep_stale_mounts(base: Path) -> None:
                 owner = entry.lstat().st_uid
             except (IndexError, ValueError, OSError):
                 continue
-            if owner == os.getuid() and not _pid_alive(pid):
+            if owner == os.getuid() and not pid_alive(pid):
                 shutil.rmtree(entry, ignore_errors=True)
 
 

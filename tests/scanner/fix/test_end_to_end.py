@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -190,3 +191,49 @@ def test_apply_without_a_vault_key_is_a_one_line_error(run_cli: Run, tmp_path: P
     assert result.returncode == 2 and result.stderr.startswith("leakvault: error: ")
     assert len(result.stderr.strip().splitlines()) == 1 and token not in result.stderr
     assert (tmp_path / "app.py").read_text() == f'TOKEN = "{token}"\n'
+
+
+def test_apply_killed_mid_write_loses_nothing(
+    tmp_path: Path, rng: random.Random, run_cli: Run, vault_env: dict[str, str], vault: object
+) -> None:
+    """--apply SIGKILLed just before a rewritten file takes the original's place leaves every file
+    as it was (the values already safe in the vault); running it again finishes the job cleanly."""
+    crash = Path(__file__).parents[2] / "vault" / "_crash.py"
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    a, b = fake_token(rng), fake_token(rng)
+    (repo / "app.py").write_text(f'GITHUB_TOKEN = "{a}"\n')
+    (repo / "worker.py").write_text(f'import os\n\nDEPLOY_TOKEN = "{b}"\n')
+    before = snapshot(repo)
+    killed = subprocess.run(
+        [sys.executable, str(crash), "2", "scan", "--fix", "--apply", "."],  # 1: the mapping, 2: a file
+        cwd=repo,
+        env={**os.environ, **vault_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    after = snapshot(repo)
+    assert {name: after[name] for name in before} == before
+    new = {name for name in after if name not in before}
+    (leftover,) = new - {".leakvault/env.toml"}  # the mapping came first; one rename was cut short
+    assert leftover.endswith(".leakvault-tmp") and a not in (repo / leftover).read_text()  # rewritten text
+    again = run_cli("scan", "--fix", "--apply", ".", cwd=repo, env=vault_env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    done = snapshot(repo)
+    assert not [name for name in done if name.endswith(".leakvault-tmp")]
+    assert done["app.py"] == b'import os\n\nGITHUB_TOKEN = os.environ["GITHUB_TOKEN"]\n'
+    assert done["worker.py"] == b'import os\n\nDEPLOY_TOKEN = os.environ["DEPLOY_TOKEN"]\n'
+    shown = run_cli(
+        "run",
+        "--map",
+        ".leakvault/env.toml",
+        "--",
+        sys.executable,
+        "-c",
+        "import os; print(os.environ['GITHUB_TOKEN'], os.environ['DEPLOY_TOKEN'])",
+        cwd=repo,
+        env=vault_env,
+    )
+    assert shown.stdout.split() == [a, b], shown.stderr

@@ -10,10 +10,6 @@ already stored and every file already rewritten, and changes nothing.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,24 +86,10 @@ def store_secret(vault: SecretVault, secret: PlannedSecret) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``: temp file beside it, fsync, rename; the file's mode is kept."""
-    try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
+    from leakvault.vault._files import replace_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".leakvault-tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    replace_file(path, text.encode("utf-8"))
 
 
 def _rewrite_file(fix: FileFix) -> str | None:
