@@ -9,23 +9,19 @@ reinstalled into it on every run, so the test sees the current code.
 
 from __future__ import annotations
 
-import fcntl
-import glob
 import json
 import os
 import random
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.integration.actionrunner import once_per_session
+from tests.integration.py313 import build_environment, python313, reinstall_project
 from tests.scanner.gitrepo import GitRepo
 from tests.scanner.tokens import github_pat
 
-PROJECT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 CHECK_SCRIPT = r"""
@@ -66,63 +62,14 @@ print(json.dumps({
 """
 
 
-def _python313() -> str | None:
-    """A working Python >= 3.13 (pyenv shims may name one that is not selected)."""
-    candidates = [
-        os.environ.get("LEAKVAULT_PYTHON313"),
-        shutil.which("python3.13"),
-        *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))),
-        "/usr/local/bin/python3.13",
-        "/usr/bin/python3.13",
-    ]
-    for candidate in filter(None, candidates):
-        try:
-            completed = subprocess.run(
-                [candidate, "-c", "import sys; print(sys.version_info >= (3, 13))"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except OSError:
-            continue
-        if completed.returncode == 0 and completed.stdout.strip() == "True":
-            return candidate
-    return None
-
-
-def _pip(venv: Path, *args: str) -> None:
-    completed = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-
-
 @pytest.fixture(scope="session")
 def crackerjack_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    python = _python313()
+    python = python313()
     if python is None:
         pytest.skip("no Python >= 3.13 found (python3.13 on PATH, pyenv, or LEAKVAULT_PYTHON313); Crackerjack needs it")
-    version = subprocess.run(
-        [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    venv = Path(tempfile.gettempdir()) / f"leakvault-crackerjack-py{version}"
-    with open(f"{venv}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder when test workers run in parallel
-        if not (venv / ".ready").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([python, "-m", "venv", str(venv)], check=True)
-            (venv / ".ready").write_text(version)
-    # Once a session (whichever worker comes first): a local project is always rebuilt and
-    # reinstalled; dependencies only when missing or changed.
+    venv = build_environment(python, "crackerjack")
     once_per_session(
-        tmp_path_factory.getbasetemp().parent,
-        "crackerjack-reinstalled",
-        lambda _: _pip(venv, f"{PROJECT}[crackerjack]"),
+        tmp_path_factory.getbasetemp().parent, "crackerjack-reinstalled", lambda _: reinstall_project(venv)
     )
     return venv
 

@@ -9,22 +9,18 @@ environment is cached like the Crackerjack one (same helpers); leakvault is rein
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from leakvault.vault.factory import open_vault
-from tests.integration.test_crackerjack import _pip, _python313
+from tests.integration.actionrunner import once_per_session
+from tests.integration.py313 import build_environment, python313, reinstall_project
 from tests.vault.helpers import make_vault
 
-PROJECT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 SERVICE_SCRIPT = r"""
@@ -69,24 +65,12 @@ asyncio.run(main())
 
 
 @pytest.fixture(scope="session")
-def oneiric_venv() -> Path:
-    python = _python313()
+def oneiric_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    python = python313()
     if python is None:
         pytest.skip("no Python >= 3.13 found (python3.13 on PATH, pyenv, or LEAKVAULT_PYTHON313); Oneiric needs it")
-    version = subprocess.run(
-        [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    key = hashlib.sha256((PROJECT / "pyproject.toml").read_bytes() + version.encode()).hexdigest()[:12]
-    venv = Path(tempfile.gettempdir()) / f"leakvault-oneiric-{version}-{key}"
-    with open(f"{venv}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder when test workers run in parallel
-        if not (venv / ".ready").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([python, "-m", "venv", str(venv)], check=True)
-            _pip(venv, f"{PROJECT}[oneiric]")
-            (venv / ".ready").write_text(version)
-        else:
-            _pip(venv, "--no-deps", "--force-reinstall", str(PROJECT))
+    venv = build_environment(python, "oneiric")
+    once_per_session(tmp_path_factory.getbasetemp().parent, "oneiric-reinstalled", lambda _: reinstall_project(venv))
     return venv
 
 
