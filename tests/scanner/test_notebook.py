@@ -34,18 +34,27 @@ def _code(source: str, outputs: list[dict[str, Any]] | None = None) -> dict[str,
     }
 
 
+def _file_line(text: str, needle: str) -> int:
+    """The 1-based line of ``text`` holding ``needle`` (findings report lines of the .ipynb file)."""
+    return next(number for number, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
 def _scan(run_cli: RunCli, cwd: Path, *args: str) -> list[dict[str, Any]]:
     return json_findings(run_cli("scan", "--format", "json", "--no-redact", *args, cwd=cwd))
 
 
 def test_notebook_findings_point_at_cell_and_line(tmp_path: Path, run_cli: RunCli, rng: random.Random) -> None:
-    """A secret on line 3 of the second cell is reported as cell 2, line 3."""
+    """A secret on line 3 of the second cell is reported in cell 2, at its line in the .ipynb file
+    (so editors and SARIF viewers open the right place)."""
     token = github_pat(rng)
     cells = [_code("import os\n"), _code(f"a = 1\nb = 2\nTOKEN = '{token}'\n")]
-    (tmp_path / "analysis.ipynb").write_text(_notebook(cells))
+    text = _notebook(cells)
+    (tmp_path / "analysis.ipynb").write_text(text)
+    file_line = next(number for number, line in enumerate(text.splitlines(), start=1) if token in line)
+    assert file_line > 3  # the cell's line 3 is deep inside the JSON
     findings = _scan(run_cli, tmp_path)
     assert [(f["path"], f["location"], f["line"], f["secret"]) for f in findings] == [
-        ("analysis.ipynb", "cell 2", 3, token)
+        ("analysis.ipynb", "cell 2", file_line, token)
     ]
 
 
@@ -69,9 +78,11 @@ def test_notebook_text_outputs_scanned_images_skipped(tmp_path: Path, run_cli: R
 
 def test_private_key_split_across_json_strings_is_found(tmp_path: Path, run_cli: RunCli, rng: random.Random) -> None:
     """A PEM key in a cell (one JSON string per line) is found whole, at its first line."""
-    (tmp_path / "keys.ipynb").write_text(_notebook([_code("KEY = '''\n" + pem_private_key(rng) + "'''\n")]))
+    text = _notebook([_code("KEY = '''\n" + pem_private_key(rng) + "'''\n")])
+    (tmp_path / "keys.ipynb").write_text(text)
     findings = _scan(run_cli, tmp_path)
-    assert [(f["rule_id"], f["location"], f["line"]) for f in findings] == [("private-key-pem", "cell 1", 2)]
+    expected = _file_line(text, "BEGIN RSA PRIVATE KEY")
+    assert [(f["rule_id"], f["location"], f["line"]) for f in findings] == [("private-key-pem", "cell 1", expected)]
 
 
 def test_not_a_notebook_is_scanned_as_text(tmp_path: Path, run_cli: RunCli, rng: random.Random) -> None:
@@ -95,10 +106,11 @@ def test_staged_notebook_reports_only_new_secrets(tmp_path: Path, run_cli: RunCl
     old, new = github_pat(rng), github_pat(rng)
     repo.write("nb.ipynb", _notebook([_code(f"OLD = '{old}'\n")]))
     repo.commit("old")
-    repo.write("nb.ipynb", _notebook([_code(f"OLD = '{old}'\n"), _code(f"x = 1\nNEW = '{new}'\n")]))
+    text = _notebook([_code(f"OLD = '{old}'\n"), _code(f"x = 1\nNEW = '{new}'\n")])
+    repo.write("nb.ipynb", text)
     repo.git("add", "nb.ipynb")
     findings = _scan(run_cli, repo.path, "--staged")
-    assert [(f["location"], f["line"], f["secret"]) for f in findings] == [("cell 2", 2, new)]
+    assert [(f["location"], f["line"], f["secret"]) for f in findings] == [("cell 2", _file_line(text, new), new)]
     repo.commit("new")
     history = _scan(run_cli, repo.path, "--git")
     assert sorted(f["secret"] for f in history) == sorted([old, new])

@@ -2,13 +2,18 @@
 
 Scanning a notebook's JSON as text would miss secrets split across escaped strings (a PEM key is
 one JSON string per line with ``\\n`` escapes) and would point at JSON lines nobody reads. So the
-notebook is parsed, and every finding names the cell (``cell 3``, ``cell 3 output 1``) and the
-line inside it. Image, audio, video and PDF outputs are base64 payloads, not text: skipped.
-Anything that is not a notebook we understand is scanned as plain text instead.
+notebook is parsed, and every finding names the cell (``cell 3``, ``cell 3 output 1``) in its
+location. Its line number is the line in the ``.ipynb`` file, so editors, SARIF viewers and
+baselines land on the right place: nbformat writes one JSON string per line of a cell, so a cell's
+first line is found in the raw text and the cell's lines follow it one to one. (For a notebook
+written compactly, on fewer lines, the cell's first line is the best we can say.) Image, audio,
+video and PDF outputs are base64 payloads, not text: skipped. Anything that is not a notebook we
+understand is scanned as plain text instead.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +35,26 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return "".join(value)
     return None
+
+
+class _LineFinder:
+    """Finds, in order, where each cell's text starts in the notebook's raw JSON."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.newlines = [index for index, char in enumerate(raw) if char == "\n"]
+        self.cursor = 0
+
+    def line_of(self, piece: str | None) -> int:
+        """The 1-based file line of the next occurrence of ``piece`` as a JSON string (1 if absent)."""
+        if not piece:
+            return 1
+        for encoded in (json.dumps(piece, ensure_ascii=False), json.dumps(piece)):
+            position = self.raw.find(encoded[:-1], self.cursor)  # without the closing quote: a prefix
+            if position >= 0:
+                self.cursor = position + 1
+                return bisect.bisect_left(self.newlines, position) + 1
+        return 1
 
 
 def _output_texts(output: dict[str, Any]) -> Iterator[str]:
@@ -73,7 +98,8 @@ def notebook_chunks(chunk: Chunk) -> list[Chunk] | None:
     """The notebook in ``chunk`` as one chunk per cell source and per text output, or None when
     the data is not a notebook (the caller then scans it as text)."""
     try:
-        document = json.loads(chunk.data.decode("utf-8-sig"))
+        raw = chunk.data.decode("utf-8-sig")
+        document = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(document, dict):
@@ -82,9 +108,19 @@ def notebook_chunks(chunk: Chunk) -> list[Chunk] | None:
     if cells is None:
         return None
     chunks: list[Chunk] = []
+    finder = _LineFinder(raw)
 
-    def add(text: str, location: str) -> None:
-        chunks.append(Chunk(path=chunk.path, data=text.encode("utf-8"), commit=chunk.commit, location=location))
+    def add(text: str, location: str, *, in_file: bool = True) -> None:
+        first_line = finder.line_of(text.split("\n", 1)[0]) if in_file else 1
+        chunks.append(
+            Chunk(
+                path=chunk.path,
+                data=text.encode("utf-8"),
+                first_line=first_line,
+                commit=chunk.commit,
+                location=location,
+            )
+        )
 
     for number, cell in enumerate(cells, start=1):
         source = _text(cell.get("source", cell.get("input")))
@@ -97,5 +133,5 @@ def notebook_chunks(chunk: Chunk) -> list[Chunk] | None:
                 add(text, f"cell {number} output {index}")
     metadata = document.get("metadata")
     if isinstance(metadata, dict) and metadata:
-        add(json.dumps(metadata, indent=1, ensure_ascii=False), "notebook metadata")
+        add(json.dumps(metadata, indent=1, ensure_ascii=False), "notebook metadata", in_file=False)
     return chunks
