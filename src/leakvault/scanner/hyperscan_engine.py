@@ -137,6 +137,7 @@ class HyperscanLocator:
         import hyperscan
 
         self._reference = reference  # locates chunks with a flood of match ends
+        self._anchors: KeywordPrefilter | None = None
 
         self._hs = hyperscan
         self._rules = list(rules)
@@ -184,6 +185,13 @@ class HyperscanLocator:
             return None  # stale, damaged or from another Hyperscan build: compile afresh
         self._set(plan, database)
         return True
+
+    def _anchor_prefilter(self) -> KeywordPrefilter:
+        """An automaton over the keywords of the rules that may need anchor regions (those not
+        windowed by match ends): fewer keywords, fewer hits to sort than the full prefilter."""
+        if self._anchors is None:
+            self._anchors = KeywordPrefilter([rule for rule in self._rules if rule.index not in self._bounded])
+        return self._anchors
 
     @property
     def fallback_rule_ids(self) -> frozenset[str]:
@@ -238,7 +246,7 @@ class HyperscanLocator:
                     found[index] = None
                     continue
                 if reference is None:
-                    reference = self._reference.locate(data)
+                    reference = self._anchor_prefilter().locate(data)
                 found[index] = reference.get(index)
             elif index in ends:
                 found[index] = self._regions(self._rules[index], ends[index], data)

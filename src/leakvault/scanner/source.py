@@ -59,6 +59,9 @@ class Skipped:
 
 def display_path(absolute: str, cwd: str) -> str:
     """Relative to the working directory where the file is under it, else absolute; '/' separators."""
+    prefix = cwd.rstrip(os.sep) + os.sep
+    if absolute.startswith(prefix):  # the common case, without relpath's cost (~25 us a file)
+        return absolute[len(prefix) :].replace(os.sep, "/")
     relative = os.path.relpath(absolute, cwd)
     shown = absolute if relative.startswith("..") else relative
     return shown.replace(os.sep, "/")
