@@ -58,6 +58,7 @@ class Tool:
     command: Callable[[Path, Path], list[str]]  # (target, scratch dir) -> argv
     cwd_is_target: bool = False
     is_ours: bool = False
+    ok_codes: frozenset[int] = frozenset({0})  # any other exit status is a failed run
 
 
 def tool_environment(home: Path) -> dict[str, str]:
@@ -310,8 +311,8 @@ def tools(venv: Path, corpus: str) -> list[Tool]:
         Tool("leakvault --engine regex", ours("--engine", "regex"), in_target, True),
         Tool("gitleaks", gitleaks_command, in_target),
         Tool("betterleaks", betterleaks_command, in_target),
-        Tool("kingfisher", kingfisher_command, in_target),
-        Tool("detect-secrets", detect_secrets_command, in_target),
+        Tool("kingfisher", kingfisher_command, in_target, ok_codes=frozenset({0, 200, 205})),
+        Tool("detect-secrets", detect_secrets_command, in_target, ok_codes=frozenset({0, 1})),
     ]
     return listed
 
@@ -339,6 +340,21 @@ def corpus_size(target: Path, corpus: str) -> int:
     return total - _tree_bytes(target / ".git") if corpus == "history" else total
 
 
+FAILED_RUNS: dict[str, int] = {}  # tool -> runs that exited with an error (retried, not timed)
+ATTEMPTS = 3
+
+
+def run_checked(tool: Tool, target: Path, scratch: Path, env: dict[str, str]) -> Run | None:
+    """A run that exited as the tool does on success (or with findings); failures are retried
+    and counted, so a tool that fails fast is never timed as a fast tool."""
+    for _ in range(ATTEMPTS):
+        run = run_once(tool, target, scratch, env)
+        if run.code in tool.ok_codes:
+            return run
+        FAILED_RUNS[tool.name] = FAILED_RUNS.get(tool.name, 0) + 1
+    return None
+
+
 def benchmark(
     target: Path, listed: list[Tool], runs: int, slow_runs: int, env: dict[str, str]
 ) -> list[tuple[Tool, list[Run]]]:
@@ -346,12 +362,14 @@ def benchmark(
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         for tool in listed:  # one warm-up each: page cache, leakvault's rule and Hyperscan caches
-            run_once(tool, target, scratch, env)
+            run_checked(tool, target, scratch, env)
         for round_number in range(runs):
             for tool in listed:
                 if tool.name == "detect-secrets" and round_number >= slow_runs:
                     continue
-                results[tool.name].append(run_once(tool, target, scratch, env))
+                run = run_checked(tool, target, scratch, env)
+                if run is not None:
+                    results[tool.name].append(run)
     return [(tool, results[tool.name]) for tool in listed if results[tool.name]]
 
 
@@ -418,10 +436,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(table + "\n", flush=True)
         tables.append(table)
     load_after = os.getloadavg()
+    failures = ", ".join(f"{name} {count}" for name, count in sorted(FAILED_RUNS.items()))
     footer = (
         f"Machine: {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before and {load_after[0]:.1f} after; "
         f"{args.runs} alternating runs per tool after one warm-up; ratios are leakvault's median wall time over "
         "the peer's (below 1.0 = leakvault faster)."
+        + (f" Runs that exited with an error, retried and not timed: {failures}." if failures else "")
     )
     print(footer)
     if args.output:
