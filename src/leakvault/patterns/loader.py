@@ -40,6 +40,7 @@ RULE_KEYS = frozenset(
         "negative_examples",
         "known_misses",
         "allowlist",
+        "enabled",
     }
 )
 ALLOWLIST_KEYS = frozenset({"paths", "values", "stopwords"})
@@ -105,6 +106,9 @@ def parse_rule(table: Mapping[str, Any], source: str, *, require_examples: bool 
     if require_examples and (len(examples) < MIN_EXAMPLES or len(negatives) < MIN_EXAMPLES):
         raise RuleError(f"{where}: needs at least {MIN_EXAMPLES} examples and {MIN_EXAMPLES} negative_examples")
     allowlist = _parse_allowlist(table.get("allowlist", {}), where)
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise RuleError(f"{where}: 'enabled' must be true or false")
     fingerprint = hashlib.sha256(repr((pattern, keywords, entropy, checksum, path, allowlist)).encode()).hexdigest()[
         :16
     ]
@@ -126,6 +130,7 @@ def parse_rule(table: Mapping[str, Any], source: str, *, require_examples: bool 
         negative_examples=negatives,
         known_misses=_strings(table.get("known_misses", []), where, "known_misses"),
         allowlist=allowlist,
+        enabled=enabled,
         source=source,
         fingerprint=fingerprint,
     )

@@ -39,6 +39,7 @@ class Rule:
     negative_examples: tuple[str, ...] = ()
     known_misses: tuple[str, ...] = ()
     allowlist: RuleAllowlist = field(default_factory=RuleAllowlist)
+    enabled: bool = True  # False: runs only when the config's enabled_rules names it
     source: str = ""  # the file the rule came from, for error messages
     fingerprint: str = ""  # hash of the fields that decide what the rule matches
 

@@ -21,7 +21,18 @@ from leakvault.patterns.model import Rule
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
 CONFIG_FILE_NAME = ".leakvault.toml"
 TOP_LEVEL_KEYS = frozenset(
-    {"exclude", "max_file_size", "disabled_rules", "extend", "rule", "allowlist", "vault", "baseline", "rotation"}
+    {
+        "exclude",
+        "max_file_size",
+        "disabled_rules",
+        "enabled_rules",
+        "extend",
+        "rule",
+        "allowlist",
+        "vault",
+        "baseline",
+        "rotation",
+    }
 )
 ALLOWLIST_KEYS = frozenset({"paths", "values", "stopwords"})
 SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": 1024**2, "m": 1024**2, "gb": 1024**3, "g": 1024**3}
@@ -34,6 +45,7 @@ class ScanConfig:
     exclude: tuple[str, ...] = ()  # gitignore-style patterns, relative to the scan root
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     disabled_rules: frozenset[str] = frozenset()
+    enabled_rules: frozenset[str] = frozenset()  # rules that are off by default (test-mode keys)
     use_default_rules: bool = True
     extra_rules: tuple[Rule, ...] = ()
     allow_paths: tuple[str, ...] = ()  # regexes over relative paths
@@ -96,6 +108,7 @@ def config_from_table(table: dict[str, Any], source: str) -> ScanConfig:
         exclude=_string_list(table, "exclude", source),
         max_file_size=parse_size(table["max_file_size"], source) if "max_file_size" in table else DEFAULT_MAX_FILE_SIZE,
         disabled_rules=frozenset(_string_list(table, "disabled_rules", source)),
+        enabled_rules=frozenset(_string_list(table, "enabled_rules", source)),
         use_default_rules=use_default,
         extra_rules=extra_rules,
         allow_paths=_regex_list(allowlist, "paths", f"{source}: allowlist"),

@@ -44,12 +44,39 @@ class ChunkResult:
 
 
 def select_rules(builtin: Sequence[Rule], config: ScanConfig) -> list[Rule]:
-    """The rules a scan runs: built-ins (unless the config opts out), the config's own rules
+    """The rules a scan runs: built-ins (unless the config opts out; rules marked ``enabled =
+    false``, such as test-mode keys, only when ``enabled_rules`` names them), the config's own rules
     (replacing a built-in of the same id), minus the disabled ones."""
-    chosen: dict[str, Rule] = {rule.id: rule for rule in builtin} if config.use_default_rules else {}
+    chosen: dict[str, Rule] = (
+        {rule.id: rule for rule in builtin if rule.enabled or rule.id in config.enabled_rules}
+        if config.use_default_rules
+        else {}
+    )
     for rule in config.extra_rules:
         chosen[rule.id] = rule
     return [rule for rule_id, rule in chosen.items() if rule_id not in config.disabled_rules]
+
+
+# A specific rule's keyword that ends like a token prefix (``ghp_``, ``glpat-``, ``sk.``) names a
+# format that rule owns: a generic rule must not report a value in that format which the specific
+# rule rejected (a failed checksum, a truncated token, a public ``pk.`` Mapbox token).
+PREFIX_ENDINGS = ("_", "-", ".")
+MIN_PREFIX_LENGTH = 3
+
+
+def owned_prefixes(rules: Sequence[Rule]) -> tuple[str, ...]:
+    """Lowercase token prefixes claimed by the specific (non-generic) rules."""
+    return tuple(
+        sorted(
+            {
+                keyword
+                for rule in rules
+                if GENERIC_TAG not in rule.tags
+                for keyword in rule.keywords
+                if keyword.endswith(PREFIX_ENDINGS) and len(keyword) >= MIN_PREFIX_LENGTH and keyword[0].isalnum()
+            }
+        )
+    )
 
 
 # Findings keep at most this much of their line on either side of the secret (filters look for
@@ -99,6 +126,7 @@ class Scanner:
         self.allow_paths = tuple(regex.compile(p) for p in config.allow_paths)
         self.allow_values = tuple(regex.compile(p) for p in config.allow_values)
         self._by_id = {rule.rule.id: rule for rule in self.rules}
+        self._owned_prefixes = owned_prefixes(rules)
         self._prefilter: KeywordPrefilter | None = None
         self._hyperscan: HyperscanLocator | None = None
         self._bytes_seen = 0
@@ -177,14 +205,18 @@ class Scanner:
                     )
                 else:
                     found.append(item)
-        return _resolve_overlaps(found, self._by_id)
+        return found
 
     def scan_chunk(self, chunk: Chunk) -> ChunkResult:
+        """Candidates, then filters, then one finding per secret. Filters run before overlaps are
+        resolved, so a rule whose candidate a filter drops never hides another rule's finding."""
         result = ChunkResult()
+        kept: list[tuple[Candidate, Finding]] = []
         for candidate in self.candidates(chunk, result):
             finding = self._to_finding(candidate)
             if finding is not None:
-                result.findings.append(finding)
+                kept.append((candidate, finding))
+        result.findings.extend(_resolve_overlaps(kept, self._by_id, self._owned_prefixes))
         return result
 
     def _to_finding(self, candidate: Candidate) -> Finding | None:
@@ -234,22 +266,28 @@ class Scanner:
         )
 
 
-def _resolve_overlaps(candidates: list[Candidate], rules: dict[str, EngineRule]) -> list[Candidate]:
-    """One finding per secret: a specific rule beats a generic one on overlapping text, and of
-    several rules matching the very same span the first (in rule order) wins."""
-    if len(candidates) < 2:
-        return candidates
-    specific = [c for c in candidates if GENERIC_TAG not in rules[c.rule_id].rule.tags]
-    kept: list[Candidate] = []
+def _resolve_overlaps(
+    kept: list[tuple[Candidate, Finding]], rules: dict[str, EngineRule], prefixes: tuple[str, ...]
+) -> list[Finding]:
+    """One finding per secret: a specific rule beats a generic one on overlapping text, a generic
+    rule never reports a value in a format a specific rule owns, and of several rules matching the
+    very same span the first (in rule order) wins."""
+
+    def is_generic(candidate: Candidate) -> bool:
+        return GENERIC_TAG in rules[candidate.rule_id].rule.tags
+
+    specific = [candidate for candidate, _ in kept if not is_generic(candidate)]
+    findings: list[Finding] = []
     seen_spans: set[tuple[int, int]] = set()
-    for candidate in candidates:
+    for candidate, finding in kept:
         span = (candidate.start, candidate.end)
         if span in seen_spans:
             continue
-        if GENERIC_TAG in rules[candidate.rule_id].rule.tags and any(
-            other.start < candidate.end and candidate.start < other.end for other in specific
+        if is_generic(candidate) and (
+            candidate.secret.lower().startswith(prefixes)
+            or any(other.start < candidate.end and candidate.start < other.end for other in specific)
         ):
             continue
         seen_spans.add(span)
-        kept.append(candidate)
-    return kept
+        findings.append(finding)
+    return findings
