@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,17 @@ from leakvault.vault.config import VaultSettings
 from leakvault.vault.factory import open_vault
 from leakvault.vault.secret_vault import SecretVault
 
-from .helpers import PASSPHRASE, cli_env, make_vault
+from .helpers import PASSPHRASE, cli_env, fast_tempdir, make_vault
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """The test's directory, on a RAM-backed filesystem where there is one (see `fast_tempdir`)."""
+    directory = fast_tempdir()
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from hypothesis import settings
@@ -19,7 +18,7 @@ from leakvault.vault.errors import (
 from leakvault.vault.factory import open_vault
 from leakvault.vault.rotation import RotationFailedError
 
-from .helpers import make_vault
+from .helpers import fast_tempdir, make_vault
 
 PATHS = st.sampled_from(["a", "a/b", "c/d/e"])
 VALUES = st.binary(max_size=64)
@@ -30,7 +29,7 @@ class VaultModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.tmp = Path(tempfile.mkdtemp())
+        self.tmp = fast_tempdir()
         self.vault = open_vault(make_vault(self.tmp / "v.db"))
         self.model: dict[str, list[list[object]]] = {}
 
