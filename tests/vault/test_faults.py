@@ -369,6 +369,17 @@ def test_simultaneous_cas_writes_one_wins(settings: VaultSettings, vault_path: P
             assert sv.get("app/db").version == current + 1
 
 
+def _rest_of_output(proc: subprocess.Popen[bytes]) -> bytes:
+    """Everything a killed process printed that was not read yet. Read through `proc.stdout` itself:
+    its buffer may hold lines already, which communicate() (reading the raw pipe) would lose."""
+    proc.wait(timeout=30)
+    assert proc.stdout is not None and proc.stderr is not None
+    rest = proc.stdout.read()
+    proc.stdout.close()
+    proc.stderr.close()
+    return rest
+
+
 def test_sigkill_mid_write_keeps_committed_versions(settings: VaultSettings, vault_path: Path, tmp_path: Path) -> None:
     """A writer killed with SIGKILL mid-write leaves a vault whose every committed version reads back."""
     from ._worker import expected_value
@@ -390,7 +401,7 @@ def test_sigkill_mid_write_keeps_committed_versions(settings: VaultSettings, vau
             committed[version] = expected_value(i)
         time.sleep(0.003 * attempt)  # land the kill at different points of a write
         proc.send_signal(signal.SIGKILL)
-        rest, _ = proc.communicate(timeout=30)
+        rest = _rest_of_output(proc)
         for line in rest.decode().splitlines():
             if len(line.split()) == 2:  # a line cut by the kill is ignored
                 version, i = map(int, line.split())
@@ -432,7 +443,7 @@ def test_sigkill_mid_rekey_leaves_exactly_one_passphrase(vault_path: Path, tmp_p
             reported = line
         time.sleep(0.002 * attempt)  # land the kill at different points of a rekey
         proc.send_signal(signal.SIGKILL)
-        rest, _ = proc.communicate(timeout=30)
+        rest = _rest_of_output(proc)
         reported = ([reported] + [line for line in rest.decode().splitlines() if line in REKEY_PASSPHRASES])[-1]
         _crypto.clear_kek_cache()
         opens = []
