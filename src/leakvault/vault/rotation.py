@@ -215,35 +215,7 @@ class RotationFailedError(RotationError):
         )
 
 
-def rotate(
-    vault: SecretVault,
-    path: str,
-    *,
-    generator: Generator,
-    verify: Verifier | None = None,
-    apply: Applier | None = None,
-    rollback_apply: Applier | None = None,
-    resume: bool = False,
-    discard_pending: bool = False,
-) -> RotationResult:
-    """Rotate `path` once (see the module docstring); RotationFailedError when it rolls back.
-
-    `rollback_apply` re-applies the previous value after a failure; by default it is `apply`.
-    """
-
-    def run() -> RotationResult:
-        if apply is not None or rollback_apply is not None:
-            # The apply hook is handed the value it replaces (and the rollback re-applies it):
-            # with "rotate" alone an identity could read any secret through a hook of its choosing.
-            vault._authorize("read", path)
-        return _rotate(vault, path, generator, verify, apply, rollback_apply or apply, resume, discard_pending)
-
-    # Not atomic: each step must commit on its own (the pending value has to be durable before the
-    # apply hook runs), and hooks may take minutes, far too long to hold the write lock.
-    return vault._run("rotate", "rotate", path, run, version_of=lambda r: r.new_version, atomic=False)
-
-
-def _rotate(
+def run_rotation(
     vault: SecretVault,
     path: str,
     generator: Generator,
@@ -253,6 +225,8 @@ def _rotate(
     resume: bool,
     discard: bool,
 ) -> RotationResult:
+    """The steps of one rotation of `path`, each recorded in the audit trail; `SecretVault.rotate`
+    authorises and audits the whole. RotationFailedError when it rolled back."""
     backend = vault.backend
     try:
         meta = backend.metadata(path)

@@ -336,19 +336,21 @@ class SecretVault:
         resume: bool = False,
         discard_pending: bool = False,
     ) -> RotationResult:
-        """Generate, stage, apply, verify and promote a new value; see `leakvault.vault.rotation`."""
-        from leakvault.vault.rotation import rotate
+        """Generate, stage, apply, verify and promote a new value (see `leakvault.vault.rotation`);
+        RotationFailedError when it rolls back. `rollback_apply` re-applies the previous value after
+        a failure; by default it is `apply`."""
+        from leakvault.vault.rotation import run_rotation
 
-        return rotate(
-            self,
-            path,
-            generator=generator,
-            verify=verify,
-            apply=apply,
-            rollback_apply=rollback_apply,
-            resume=resume,
-            discard_pending=discard_pending,
-        )
+        def run() -> RotationResult:
+            if apply is not None or rollback_apply is not None:
+                # The apply hook is handed the value it replaces (and the rollback re-applies it):
+                # with "rotate" alone an identity could read any secret through a hook of its choosing.
+                self._authorize("read", path)
+            return run_rotation(self, path, generator, verify, apply, rollback_apply or apply, resume, discard_pending)
+
+        # Not atomic: each step must commit on its own (the pending value has to be durable before
+        # the apply hook runs), and hooks may take minutes, far too long to hold the write lock.
+        return self._run("rotate", "rotate", path, run, version_of=lambda r: r.new_version, atomic=False)
 
     # -- administration --------------------------------------------------------------------------
 
