@@ -219,3 +219,35 @@ def test_inject_killed_mid_write_keeps_the_old_output(env: dict[str, str], tmp_p
     assert done.returncode == 0, done.stderr.decode()
     assert out.read_text() == "token = the-value\n"
     assert not leftover.exists()
+
+
+def test_binary_values(env: dict[str, str], tmp_path: Path, settings: VaultSettings) -> None:
+    """Values that are not UTF-8, or hold NUL, are refused where text is needed and delivered
+    byte for byte as files; a template may hold NUL (it is a file, not an environment)."""
+    with open_vault(settings) as sv:
+        sv.set("bin/latin1", b"caf\xe9\xff")
+        sv.set("bin/nul", b"ab\x00cd")
+    assert "bin/latin1 is not UTF-8 text" in one_line_error(
+        ["run", "--env", "T=bin/latin1", "--", "true"], env, tmp_path
+    )
+    assert "bin/nul contains a NUL byte" in one_line_error(["run", "--env", "T=bin/nul", "--", "true"], env, tmp_path)
+    copy = "import os, sys; sys.stdout.buffer.write(open(os.environ['F'], 'rb').read())"
+    mounted = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "run", "--file", "F=bin/latin1", "--", sys.executable, "-c", copy],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert mounted.stdout == b"caf\xe9\xff", mounted.stderr.decode()
+    err = one_line_error(["inject", "-"], env, tmp_path, stdin=b'{{ secret("bin/latin1") }}')
+    assert "cannot be rendered" in err and "run --file" in err
+    rendered = subprocess.run(
+        [sys.executable, "-m", "leakvault.cli", "inject", "-"],
+        env=env,
+        input=b'[{{ secret("bin/nul") }}]',
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert rendered.stdout == b"[ab\x00cd]", rendered.stderr.decode()

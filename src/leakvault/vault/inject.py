@@ -200,7 +200,13 @@ def render_template(vault: SecretVault, source: str, *, name: str = "<template>"
         except SecretNotFoundError as exc:
             raise InjectionError(f"template {name}: {exc}") from None
         fetched.append(value.value)
-        return as_env_value(ref, value.value)
+        try:
+            return value.value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InjectionError(
+                f"template {name}: secret {ref} is not UTF-8 text, so it cannot be rendered; "
+                "mount it as bytes with 'leakvault run --file NAME=PATH'"
+            ) from None
 
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals = {"secret": secret}
