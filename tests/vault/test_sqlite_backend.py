@@ -136,3 +136,25 @@ def test_rekey_leaves_no_copy_of_the_old_wrapped_key(settings: VaultSettings, va
     finally:
         other.close()
         local.close()
+
+
+def test_pending_ciphertext_planted_as_version_zero_is_not_read(settings: VaultSettings, vault_path: Path) -> None:
+    """A pending value is sealed as version 0; a row planted at version 0 is still not a readable version."""
+    from leakvault.vault.errors import SecretNotFoundError
+    from leakvault.vault.factory import open_vault
+
+    with open_vault(settings) as sv:
+        sv.set("k", "v1")
+        sv.stage_pending("k", "pending-value")
+    conn = _raw(vault_path)
+    with conn:
+        blob = conn.execute("SELECT ciphertext FROM pending WHERE path='k'").fetchone()[0]
+        conn.execute(
+            "INSERT INTO versions (path, version, created, ciphertext) VALUES ('k', 0, '2024-01-01', ?)", (blob,)
+        )
+    conn.close()
+    with open_vault(settings) as sv:
+        for version in (0, -1):
+            with pytest.raises(SecretNotFoundError):
+                sv.get("k", version)
+        assert sv.get_text("k") == "v1"

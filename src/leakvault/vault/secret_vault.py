@@ -192,11 +192,20 @@ class SecretVault:
 
     def get(self, path: str, version: int | None = None) -> SecretValue:
         """The current value of `path`, or `version` of it."""
+
+        def read() -> SecretValue:
+            # Versions count from 1. Refusing 0 here keeps a pending value (sealed as version 0) from
+            # being read as a version through a row planted in the file, and keeps KV v2's "0 means
+            # current" from leaking through one backend and not another.
+            if version is not None and version < 1:
+                raise SecretNotFoundError(path, version)
+            return self._backend.read(path, version)
+
         return self._run(
             "get",
             "read",
             path,
-            lambda: self._backend.read(path, version),
+            read,
             version=version,
             version_of=lambda v: v.version,
         )
