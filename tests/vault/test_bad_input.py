@@ -251,3 +251,28 @@ def test_binary_values(env: dict[str, str], tmp_path: Path, settings: VaultSetti
         check=False,
     )
     assert rendered.stdout == b"[ab\x00cd]", rendered.stderr.decode()
+
+
+def test_busy_audit_file_is_a_clear_error(tmp_path: Path, settings: VaultSettings) -> None:
+    """An audit file locked past the busy timeout fails the operation with a VaultError (a read
+    returns nothing), never a raw SQLite error."""
+    import sqlite3
+
+    from leakvault.vault.audit import AuditLog
+    from leakvault.vault.factory import open_local_backend
+    from leakvault.vault.secret_vault import AuditWriteError, SecretVault
+
+    with open_vault(settings) as sv:
+        sv.set("app/token", "the-value")
+    backend, _ = open_local_backend(settings)
+    audit_file = AuditFile(tmp_path / "audit.db", busy_timeout_ms=50)
+    blocker = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with SecretVault(backend, audit=AuditLog(audit_file, None), on_close=audit_file.close) as sv:
+            with pytest.raises(AuditWriteError, match=r"audit record could not be written .*database is locked"):
+                sv.get("app/token")
+            blocker.execute("ROLLBACK")
+            assert sv.get_text("app/token") == "the-value"
+    finally:
+        blocker.close()

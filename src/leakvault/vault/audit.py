@@ -10,6 +10,7 @@ compared later with ``leakvault vault audit --verify --expect-head``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -140,43 +141,47 @@ class AuditLog:
 class AuditFile:
     """A standalone SQLite file holding only an audit table (for backends with no local vault file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 10_000) -> None:
+        self.path = path
         conn: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not path.exists():
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute(_AUDIT_TABLE)
         except (OSError, sqlite3.Error) as exc:
             if conn is not None:
                 conn.close()
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
             raise VaultError(
                 f"cannot open the audit trail {path} ({reason}); set MAHAVISHNU_SECRETS__AUDIT__PATH to a writable file"
             ) from None
         self._conn = conn
 
-    def transaction(self, *, write: bool = True) -> AbstractContextManager[sqlite3.Connection]:
-        return _Tx(self._conn, write)
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction; a SQLite failure (busy past the timeout, disk full) is a VaultError."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield self._conn
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise VaultError(f"audit trail {self.path}: {_first_line(exc)}") from None
 
     def close(self) -> None:
         self._conn.close()
 
 
-class _Tx(AbstractContextManager[sqlite3.Connection]):
-    def __init__(self, conn: sqlite3.Connection, write: bool) -> None:
-        self._conn = conn
-        self._write = write
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._conn.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
-        return self._conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 # -- analytics -------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def open_vault(
     factory: BackendFactory = getattr(importlib.import_module(module_name), function)
     remote = factory(settings)
     audit_path = settings.audit_path or settings.local.path.parent / f"audit-{settings.backend}.db"
-    audit_file = AuditFile(audit_path)
+    audit_file = AuditFile(audit_path, busy_timeout_ms=settings.local.busy_timeout_ms)
     return SecretVault(
         remote,
         audit=AuditLog(audit_file, None, clock=clock),
