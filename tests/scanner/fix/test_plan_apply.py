@@ -205,3 +205,18 @@ def test_plan_redacts_the_whole_value_it_would_store(tmp_path: Path, rng: random
     assert code == 1
     assert "-API_TOKEN=" in shown
     assert "prefix-" not in shown and "-suffix" not in shown and token not in shown
+
+
+def test_parser_checks_get_no_vault_key(tmp_path: Path, monkeypatch: Any) -> None:
+    """The external parsers that check a rewrite (node, bash, gofmt from PATH) run without the
+    vault's passphrase or credentials in their environment."""
+    from leakvault.scanner.fix.rewriter import external_check
+
+    monkeypatch.setenv("MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE", "passphrase-probe")
+    monkeypatch.setenv("MAHAVISHNU_SECRETS__HASHICORP__TOKEN", "token-probe")
+    seen = tmp_path / "env"
+    result = external_check(["sh", "-c", f"env >> {seen}"], "a\n", "b\n", "sh")
+    assert result.parser == "sh" and result.error is None
+    recorded = seen.read_text()
+    assert "PATH=" in recorded
+    assert "passphrase-probe" not in recorded and "token-probe" not in recorded

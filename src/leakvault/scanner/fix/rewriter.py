@@ -9,6 +9,7 @@ reason it cannot be rewritten safely; ``render`` gives the reference text for a 
 from __future__ import annotations
 
 import bisect
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -96,6 +97,8 @@ def external_check(command: Sequence[str], original: str, rewritten: str, parser
 
 
 def _run_check(command: Sequence[str], text: str) -> str | None:
+    from leakvault.vault.config import without_credentials
+
     try:
         completed = subprocess.run(
             list(command),
@@ -104,6 +107,7 @@ def _run_check(command: Sequence[str], text: str) -> str | None:
             text=True,
             timeout=CHECK_TIMEOUT_SECONDS,
             check=False,
+            env=without_credentials(os.environ),  # a parser found on PATH has no use for the vault key
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{command[0]} did not run: {type(exc).__name__}"
