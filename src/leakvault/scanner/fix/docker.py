@@ -27,7 +27,11 @@ INSTRUCTIONS = frozenset(
 )
 _PAIR = re.compile(r"^(?P<key>[A-Za-z_][\w.\-]*)(?:=(?P<value>.*)|[ \t]+(?P<legacy>.*))$")
 _ARG = re.compile(r"^(?P<key>[A-Za-z_]\w*)(?:=.*)?$")
-BUILD_NOTE = "build argument: leakvault run --map ... -- docker build --build-arg NAME ."
+BUILD_NOTE = (
+    "build argument: leakvault run --map ... -- docker build --build-arg NAME . "
+    "(a RUN that reads a build argument records it in `docker history`: for an image others can pull, "
+    "use RUN --mount=type=secret instead)"
+)
 ENV_NOTE = "no longer baked into the image: --build-arg NAME for the build, docker run -e NAME at run time"
 
 
