@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
@@ -75,3 +77,14 @@ def test_a_filtered_generic_match_does_not_hide_a_specific_one() -> None:
     value = expand("acme_{lowalnum:24}", None, random.Random())
     findings = scanner.scan_chunk(Chunk(path="a.py", data=f"key = '{value}'\n".encode())).findings
     assert [finding.rule_id for finding in findings] == ["acme-key"]
+
+
+def test_generic_rules_leave_test_mode_keys_alone_while_their_rule_is_off(tmp_path: Path, run_cli: Any) -> None:
+    """With the Stripe test-key rule off (the default), a test key assigned to a secret name is not
+    reported by a generic rule either; enabled, its own rule reports it."""
+    key = expand("sk_test_{alnum:24}", None, random.Random())
+    (tmp_path / "settings.py").write_text(f'STRIPE_SECRET_KEY = "{key}"\n')
+    assert run_cli("scan", ".").returncode == 0
+    (tmp_path / ".leakvault.toml").write_text('enabled_rules = ["stripe-test-secret-key"]\n')
+    result = run_cli("scan", "--format", "json", ".")
+    assert result.returncode == 1 and '"rule_id": "stripe-test-secret-key"' in result.stdout

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig, load_config
-from leakvault.scanner.engine import Scanner, select_rules
+from leakvault.scanner.engine import Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
 from leakvault.scanner.source import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 
@@ -42,7 +42,10 @@ def build_scanner(config: ScanConfig, engine: str = "auto") -> Scanner:
         builtin = builtin_rules()
     else:
         builtin = ()
-    return Scanner(select_rules(builtin, config), config, engine=engine)
+    # Formats owned by built-in rules stay owned when those rules are off (test-mode keys are off
+    # by default precisely so that they are not reported, by the generic rules either).
+    prefixes = owned_prefixes([*builtin, *config.extra_rules])
+    return Scanner(select_rules(builtin, config), config, engine=engine, prefixes=prefixes)
 
 
 def record_skip(skipped: Skipped, stats: ScanStats, warnings: list[str]) -> None:

@@ -108,7 +108,9 @@ def _column(data: bytes, line_start: int, offset: int) -> int:
 
 
 class Scanner:
-    """Scans chunks with a fixed rule set and config; ``engine`` is auto, hyperscan or regex."""
+    """Scans chunks with a fixed rule set and config; ``engine`` is auto, hyperscan or regex;
+    ``prefixes`` are the token prefixes whose values generic rules leave alone (default: those of
+    the specific rules among ``rules``)."""
 
     def __init__(
         self,
@@ -116,6 +118,7 @@ class Scanner:
         config: ScanConfig,
         timeout: float = REGEX_TIMEOUT_SECONDS,
         engine: str = "regex",
+        prefixes: tuple[str, ...] | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise UsageError(f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")
@@ -126,7 +129,7 @@ class Scanner:
         self.allow_paths = tuple(regex.compile(p) for p in config.allow_paths)
         self.allow_values = tuple(regex.compile(p) for p in config.allow_values)
         self._by_id = {rule.rule.id: rule for rule in self.rules}
-        self._owned_prefixes = owned_prefixes(rules)
+        self._owned_prefixes = owned_prefixes(rules) if prefixes is None else prefixes
         self._prefilter: KeywordPrefilter | None = None
         self._hyperscan: HyperscanLocator | None = None
         self._bytes_seen = 0
