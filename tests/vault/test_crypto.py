@@ -322,6 +322,7 @@ def test_vault_file_written_by_hand_from_the_format_opens(tmp_path: Path) -> Non
         )
         conn.execute("INSERT INTO audit VALUES (1, ?, ?)", (record, digest))
     conn.close()
+    path.chmod(0o600)
     settings = load_settings({"MAHAVISHNU_SECRETS__LOCAL__PATH": str(path)}, cwd=tmp_path)
     with open_vault(settings, key=KeyMaterial("test", passphrase=wrapped["passphrase"]), identity="alice") as sv:
         assert sv.get(secret["path"]).value.hex() == secret["plaintext"]

@@ -484,3 +484,16 @@ def test_init_refuses_existing_file(settings: VaultSettings) -> None:
 def test_secret_vault_repr_has_no_key(sv: SecretVault) -> None:
     """repr of an open vault names the backend and identity only."""
     assert repr(sv) == "SecretVault(backend='local', identity='tester')"
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o602, 0o601])
+def test_world_accessible_vault_refused(settings: VaultSettings, vault_path: Path, tmp_path: Path, mode: int) -> None:
+    """A vault file other users may read or write is refused with the chmod to run; a group may share it."""
+    with open_vault(settings) as sv:
+        sv.set("app/db", "v1")
+    vault_path.chmod(mode)
+    line = _one_line_error(run_cli(["vault", "get", "app/db"], _vault_env(tmp_path, vault_path)))
+    assert f"accessible to every user (mode {mode:o})" in line and "chmod 600" in line
+    vault_path.chmod(0o660)
+    with open_vault(settings) as sv:
+        assert sv.get_text("app/db") == "v1"

@@ -114,6 +114,7 @@ class VaultFile:
         vault = cls(file, cls._connect(file, busy_timeout_ms, configure=False))
         try:
             vault._check_format()
+            _check_not_public(file)
             vault._configure(busy_timeout_ms)
         except BaseException:
             vault.close()
@@ -273,6 +274,18 @@ class VaultFile:
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_not_public(file: Path) -> None:
+    # Anyone who can read the file can attack the passphrase offline, and anyone who can write it
+    # can drop versions (see docs/vault.md, Known limits). SQLite gives the WAL the same mode.
+    # A group may share a vault (several OS users under one RBAC policy); everybody may not.
+    mode = file.stat().st_mode
+    if mode & 0o007:
+        raise VaultError(
+            f"vault {file} is accessible to every user (mode {stat.S_IMODE(mode):o}); "
+            "chmod 600 it (or 660 to share it with a group)"
+        )
 
 
 def _check_magic(file: Path) -> None:
