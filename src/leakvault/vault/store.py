@@ -80,10 +80,6 @@ class KeyHeader:
     key_check: bytes
     wrapped: _crypto.WrappedKey | None  # None: the vault is opened by a master key only
 
-    @property
-    def has_passphrase(self) -> bool:
-        return self.wrapped is not None
-
 
 def _describe(exc: sqlite3.Error) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
