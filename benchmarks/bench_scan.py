@@ -180,10 +180,21 @@ def corpus_mixed(home: Path, megabytes: int) -> Path:
     return tree
 
 
+def _ensure_remote(repo: Path) -> None:
+    """Give a corpus repository a remote: Betterleaks' git mode runs `git ls-remote --get-url` and,
+    when that fails (no remote), its scan fails now and then, ending early as if it were fast."""
+    listed = subprocess.run(["git", "-C", str(repo), "remote"], capture_output=True, text=True, check=True)
+    if not listed.stdout.strip():
+        subprocess.run(
+            ["git", "-C", str(repo), "remote", "add", "origin", "https://example.invalid/bench.git"], check=True
+        )
+
+
 def corpus_history(home: Path, stdlib: Path) -> Path:
     """The standard library added to a git repository over `HISTORY_COMMITS` commits."""
     target = home / "c-history"
     if (target / ".complete").exists():
+        _ensure_remote(target / "repo")
         return target / "repo"
     shutil.rmtree(target, ignore_errors=True)
     repo = target / "repo"
@@ -210,6 +221,7 @@ def corpus_history(home: Path, stdlib: Path) -> Path:
         subprocess.run(
             ["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", f"part {number}"], check=True, env=env
         )
+    _ensure_remote(repo)
     (target / ".complete").write_text("")
     return repo
 
@@ -225,6 +237,7 @@ def corpus_precommit(home: Path) -> Path:
         subprocess.run(["git", "init", "-q", str(target)], check=True)
         subprocess.run(["git", "-C", str(target), "add", "app.py", "settings.toml", "README.md"], check=True)
         (target / ".complete").write_text("")
+    _ensure_remote(target)
     return target
 
 
