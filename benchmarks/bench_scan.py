@@ -56,7 +56,7 @@ class Run:
 class Tool:
     name: str
     command: Callable[[Path, Path], list[str]]  # (target, scratch dir) -> argv
-    cwd_is_target: bool = False
+    cwd_is_target: bool = False  # run inside the target (else inside its parent directory)
     is_ours: bool = False
     ok_codes: frozenset[int] = frozenset({0})  # any other exit status is a failed run
 
@@ -316,7 +316,9 @@ def tools(venv: Path, corpus: str) -> list[Tool]:
     def detect_secrets_command(target: Path, scratch: Path) -> list[str]:
         if corpus == "precommit":
             return [str(venv / "bin" / "detect-secrets-hook"), *files]
-        return [detect_secrets, "scan", "--all-files", str(target)]
+        # A relative path from the parent: given an absolute path outside the working directory's
+        # repository, detect-secrets 1.5 scans nothing and returns at once.
+        return [detect_secrets, "scan", "--all-files", target.name]
 
     in_target = corpus in ("history", "precommit")
     listed = [
@@ -335,7 +337,7 @@ def run_once(tool: Tool, target: Path, scratch: Path, env: dict[str, str]) -> Ru
     started = time.perf_counter()
     process = subprocess.Popen(
         argv,
-        cwd=target if tool.cwd_is_target else None,
+        cwd=target if tool.cwd_is_target else target.parent,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
