@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -154,9 +155,9 @@ def test_init_with_key_file(tmp_path: Path) -> None:
 
 def test_policy_and_identity(env: dict[str, str], tmp_path: Path) -> None:
     """A stored policy restricts --as identities; denials exit 2 and are audited."""
-    import getpass
+    import pwd
 
-    me = getpass.getuser()
+    me = pwd.getpwuid(os.geteuid()).pw_name
     ok(["vault", "init"], env)
     ok(["vault", "set", "prod/app/db", "-"], env, b"v")
     policy = tmp_path / "policy.toml"

@@ -178,3 +178,37 @@ def test_policy_file_overrides(settings: VaultSettings, tmp_path: Path) -> None:
         sv.set("prod/app/db", "x")
     with open_as(with_file, "alice") as sv, pytest.raises(VaultError, match="comes from a file"):
         sv.set_policy(POLICY)
+
+
+def test_user_environment_variables_do_not_change_who_you_are(tmp_path: Path) -> None:
+    """$USER and $LOGNAME are not the OS user: setting them claims no identity (and no admin)."""
+    import os
+    import pwd
+
+    from .helpers import PASSPHRASE, cli_env, make_vault, run_cli
+
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    settings = make_vault(tmp_path / "v.db")
+    with open_vault(settings) as sv:
+        sv.set("app/x", "v")
+        sv.set_policy(
+            '[roles.admin]\ncapabilities = ["admin"]\npaths = ["**"]\n'
+            '[roles.reader]\ncapabilities = ["read"]\npaths = ["app/*"]\n'
+            f'[bindings]\nalice-the-admin = ["admin"]\n"{me}" = ["reader"]\n',
+            force=True,
+        )
+    env = cli_env(
+        tmp_path,
+        {
+            "MAHAVISHNU_SECRETS__LOCAL__PATH": str(tmp_path / "v.db"),
+            "MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE": PASSPHRASE,
+            "USER": "alice-the-admin",
+            "LOGNAME": "alice-the-admin",
+            "LNAME": "alice-the-admin",
+            "USERNAME": "alice-the-admin",
+        },
+    )
+    result = run_cli(["vault", "audit"], env)
+    assert result.returncode == 2
+    assert f"access denied: '{me}' lacks 'admin'" in result.stderr.decode()
+    assert run_cli(["vault", "get", "app/x"], env).stdout == b"v"

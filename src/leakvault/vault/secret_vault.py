@@ -47,10 +47,19 @@ class AuditWriteError(VaultError):
 
 
 def current_os_user() -> str:
-    try:
+    """The effective OS user, from the password database.
+
+    Not `getpass.getuser()`: it believes $LOGNAME and $USER, which anyone can set, and the OS user
+    is what RBAC trusts when it decides who may act as whom (``--as``).
+    """
+    if not hasattr(os, "geteuid"):  # Windows: no uid to look up
         return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers): fall back to the uid
-        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # no passwd entry (some containers)
+        return f"uid:{os.geteuid()}"
 
 
 def _ssh_source() -> str | None:
