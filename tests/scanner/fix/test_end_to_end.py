@@ -237,3 +237,23 @@ def test_apply_killed_mid_write_loses_nothing(
         env=vault_env,
     )
     assert shown.stdout.split() == [a, b], shown.stderr
+
+
+def test_bad_mapping_file_and_non_utf8_source(run_cli: Run, tmp_path: Path, rng: random.Random) -> None:
+    """A mapping file that is not UTF-8 is one line and exit 2; a source file that is not UTF-8 is
+    left alone with a reason; nothing is written."""
+    token, other = fake_token(rng), fake_token(rng)
+    (tmp_path / "app.py").write_text(f'GITHUB_TOKEN = "{token}"\n')
+    latin1 = f'# caf\xe9\nOTHER_TOKEN = "{other}"\n'.encode("latin-1")
+    (tmp_path / "old.py").write_bytes(latin1)
+    (tmp_path / ".leakvault").mkdir()
+    (tmp_path / ".leakvault" / "env.toml").write_bytes(b'X = "caf\xe9"\n')
+    bad = run_cli("scan", "--fix", ".")
+    assert bad.returncode == 2 and bad.stderr.startswith("leakvault: error: ") and bad.stderr.count("\n") == 1
+    assert "env.toml is not UTF-8 text" in bad.stderr
+    (tmp_path / ".leakvault" / "env.toml").unlink()
+    plan = run_cli("scan", "--fix", ".")
+    assert plan.returncode == 1, plan.stderr
+    assert "old.py:2 github-pat: not UTF-8 text" in plan.stdout
+    assert (tmp_path / "old.py").read_bytes() == latin1
+    assert (tmp_path / "app.py").read_text() == f'GITHUB_TOKEN = "{token}"\n'

@@ -46,6 +46,8 @@ def read_mapping(path: Path) -> dict[str, str]:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (invalid byte at offset {exc.start}); fix or remove it") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
