@@ -63,11 +63,12 @@ def _line_windows(data: bytes, positions: list[int], length: int) -> Iterator[Re
 
 
 def _merged(windows: list[Region], mode: int, unsorted: bool) -> list[Region] | None:
-    """Overlapping (for starts: adjacent too) windows joined; None when too many remain."""
+    """Overlapping windows joined, and adjacent ones too where that is free: consecutive starts,
+    consecutive lines (a line region ends at its newline). None when too many remain."""
     if unsorted:
         windows.sort()
     anchored = mode == ANCHOR
-    touch = 1 if anchored else 0
+    touch = 1 if anchored or mode == LINE else 0
     merged: list[Region] = Starts() if anchored else []
     last_start, last_end = windows[0]
     for start, end in windows:
