@@ -276,3 +276,26 @@ def test_busy_audit_file_is_a_clear_error(tmp_path: Path, settings: VaultSetting
             assert sv.get_text("app/token") == "the-value"
     finally:
         blocker.close()
+
+
+HUGE = str(2**64)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["vault", "get", "app/token", "--version", HUGE],
+        ["vault", "delete", "app/token", "--version", HUGE],
+        ["vault", "undelete", "app/token", "--version", HUGE],
+        ["vault", "destroy", "app/token", "--version", HUGE],
+        ["vault", "rollback", "app/token", "--to", HUGE],
+        ["run", "--env", f"T=app/token@{HUGE}", "--", "true"],
+    ],
+    ids=["get", "delete", "undelete", "destroy", "rollback", "run"],
+)
+def test_version_numbers_past_64_bits(
+    env: dict[str, str], tmp_path: Path, settings: VaultSettings, args: list[str]
+) -> None:
+    """A version number no store can hold is 'does not exist', not an overflow traceback."""
+    assert f"version {HUGE} of secret 'app/token' does not exist" in one_line_error(args, env, tmp_path)
+    _unchanged(settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -66,6 +66,19 @@ def _ssh_source() -> str | None:
     # Over SSH the client's address is the most useful "where from" a CLI invocation has.
     client = os.environ.get("SSH_CLIENT", "").split()
     return client[0] if client else None
+
+
+# The largest version number any backend can hold (SQLite's INTEGER is a signed 64-bit number).
+MAX_VERSION = 2**63 - 1
+
+
+def _possible_versions(path: str, numbers: Iterable[int | None]) -> None:
+    """SecretNotFoundError for a version number that cannot exist: below 1, or past MAX_VERSION
+    (which SQLite would refuse with an OverflowError). Refusing 0 also keeps a pending value,
+    sealed as version 0, from being read as a version through a row planted in the file."""
+    for number in numbers:
+        if number is not None and not 1 <= number <= MAX_VERSION:
+            raise SecretNotFoundError(path, number)
 
 
 def _as_bytes(value: bytes | str) -> bytes:
@@ -203,11 +216,7 @@ class SecretVault:
         """The current value of `path`, or `version` of it."""
 
         def read() -> SecretValue:
-            # Versions count from 1. Refusing 0 here keeps a pending value (sealed as version 0) from
-            # being read as a version through a row planted in the file, and keeps KV v2's "0 means
-            # current" from leaking through one backend and not another.
-            if version is not None and version < 1:
-                raise SecretNotFoundError(path, version)
+            _possible_versions(path, [version])
             return self._backend.read(path, version)
 
         return self._run(
@@ -243,13 +252,18 @@ class SecretVault:
 
     def delete(self, path: str, versions: Sequence[int] | None = None) -> None:
         """Soft-delete `versions` (the current one when None); `undelete` reverses it."""
+        def run() -> None:
+            _possible_versions(path, versions or ())
+            self._backend.delete(path, versions)
+
         single = versions[0] if versions and len(versions) == 1 else None
-        self._run("delete", "delete", path, lambda: self._backend.delete(path, versions), version=single)
+        self._run("delete", "delete", path, run, version=single)
 
     def undelete(self, path: str, versions: Sequence[int] | None = None) -> None:
         """Restore soft-deleted `versions` (the current one when None)."""
 
         def run() -> None:
+            _possible_versions(path, versions or ())
             chosen = versions if versions else [self._backend.metadata(path).current_version]
             self._backend.undelete(path, chosen)
 
@@ -260,8 +274,12 @@ class SecretVault:
         """Erase the values of `versions` for good."""
         if not versions:
             raise VaultError("destroy needs at least one explicit version")
+        def run() -> None:
+            _possible_versions(path, versions)
+            self._backend.destroy(path, versions)
+
         single = versions[0] if len(versions) == 1 else None
-        self._run("destroy", "delete", path, lambda: self._backend.destroy(path, versions), version=single)
+        self._run("destroy", "delete", path, run, version=single)
 
     def list(self, prefix: str = "") -> list[str]:
         """Paths under `prefix` that this identity may list (internal paths never appear)."""
@@ -290,6 +308,7 @@ class SecretVault:
         """Write the value of version `to` as a new current version (KV v2 rollback semantics)."""
 
         def run() -> VersionInfo:
+            _possible_versions(path, [to])
             expected = cas if cas is not None else self._backend.metadata(path).current_version
             old = self._backend.read(path, to)
             return self._backend.write(path, old.value, cas=expected)
