@@ -347,7 +347,7 @@ def rollback(ctx: click.Context, path: str, to: int) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print records (or the verification) as JSON.")
 @click.option("--stats", is_flag=True, help="Reads per secret and secrets not read or rotated recently.")
-@click.option("--stale-days", type=click.IntRange(min=1), default=90, show_default=True)
+@click.option("--stale-days", type=click.IntRange(1, 36_500), default=90, show_default=True)
 @click.pass_context
 def audit(
     ctx: click.Context, verify: bool, expect_head: str | None, as_json: bool, stats: bool, stale_days: int

@@ -16,7 +16,7 @@ _identity_option = click.option(
 )
 _interval_option = click.option(
     "--interval",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(0.1, 86_400),
     default=1.0,
     show_default=True,
     help="With --watch: seconds between version checks.",

@@ -340,6 +340,7 @@ def command_applier(
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MAX_DURATION = 100 * 366 * 86400  # past this, "due" dates overflow datetime
 
 
 def parse_duration(text: str) -> timedelta:
@@ -348,8 +349,8 @@ def parse_duration(text: str) -> timedelta:
     if not cleaned or _DURATION.sub("", cleaned):
         raise ConfigError(f"invalid duration {text!r} (use e.g. 30d, 12h, 2w, 1d12h)")
     seconds = sum(int(n) * _UNIT[u] for n, u in _DURATION.findall(cleaned))
-    if seconds <= 0:
-        raise ConfigError(f"duration {text!r} must be positive")
+    if not 0 < seconds <= _MAX_DURATION:
+        raise ConfigError(f"duration {text!r} must be positive and at most 100 years")
     return timedelta(seconds=seconds)
 
 

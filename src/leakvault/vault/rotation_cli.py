@@ -25,7 +25,7 @@ from leakvault.vault.errors import RotationError
 @click.option("--generate-cmd", metavar="CMD", help="A shell command whose stdout is the new value.")
 @click.option("--apply-cmd", metavar="CMD", help="Push the value to its user ($LEAKVAULT_SECRET); re-run to roll back.")
 @click.option("--verify", "verify_cmd", metavar="CMD", help="Must exit 0 for the new value ($LEAKVAULT_SECRET).")
-@click.option("--timeout", type=click.FloatRange(min=1), help="Seconds each command may take (default 120).")
+@click.option("--timeout", type=click.FloatRange(1, 86_400), help="Seconds each command may take (default 120).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted rotation with its pending value.")
 @click.option("--discard-pending", is_flag=True, help="Drop a pending value left by an interrupted rotation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result(s) as JSON.")
