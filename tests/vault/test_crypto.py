@@ -218,9 +218,11 @@ def test_new_vault_stores_default_iterations(tmp_path: Path) -> None:
 
 
 def test_configured_iterations_cannot_go_below_default(tmp_path: Path) -> None:
-    """Settings refuse a PBKDF2 iteration count under the default."""
+    """Settings refuse a PBKDF2 iteration count under the default, or one no unlock should wait for."""
     with pytest.raises(ConfigError, match="below the minimum"):
         load_settings({"MAHAVISHNU_SECRETS__LOCAL__KDF_ITERATIONS": "1000"}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="above the maximum"):
+        load_settings({"MAHAVISHNU_SECRETS__LOCAL__KDF_ITERATIONS": str(_crypto.MAX_ITERATIONS + 1)}, cwd=tmp_path)
 
 
 def test_fresh_salt_and_nonce_per_encryption() -> None:

@@ -206,6 +206,8 @@ def load_settings(
     iterations = _int(local_tree, "kdf_iterations", _crypto.DEFAULT_ITERATIONS, "local")
     if iterations < _crypto.DEFAULT_ITERATIONS:
         raise ConfigError(f"local.kdf_iterations = {iterations} is below the minimum of {_crypto.DEFAULT_ITERATIONS}")
+    if iterations > _crypto.MAX_ITERATIONS:
+        raise ConfigError(f"local.kdf_iterations = {iterations} is above the maximum of {_crypto.MAX_ITERATIONS}")
     local = LocalSettings(
         path=_opt_path(local_tree, "path", anchor) or default_vault_path(),
         master_key=local_tree.get("master_key") or None,
