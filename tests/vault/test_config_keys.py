@@ -165,3 +165,21 @@ def test_init_creates_private_parent(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "a" / "b").stat().st_mode & 0o777 == 0o700
     assert oct(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[tool.leakvault.vault]\nidentity = ["ci"]', "identity must be a string, got list"),
+        ("[tool.leakvault.vault]\nbackend = 5", "backend must be a string, got int"),
+        ("[tool.leakvault.vault.local]\npath = 5", "local.path must be a string, got int"),
+        ("[tool.leakvault.vault]\npolicy_file = true", "policy_file must be a string, got bool"),
+        ("[tool.leakvault.vault.audit]\npath = {a = 1}", "audit.path must be a string, got dict"),
+    ],
+    ids=["identity", "backend", "local-path", "policy-file", "audit-path"],
+)
+def test_settings_of_the_wrong_type(tmp_path: Path, toml: str, message: str) -> None:
+    """A setting given as a number, list or table where a string belongs is a ConfigError naming it."""
+    (tmp_path / "pyproject.toml").write_text(toml + "\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings({}, cwd=tmp_path)

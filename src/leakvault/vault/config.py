@@ -150,11 +150,21 @@ def _int(tree: Mapping[str, Any], key: str, default: int, where: str) -> int:
         raise ConfigError(f"{where}.{key} must be an integer, got {raw!r}") from None
 
 
-def _opt_path(tree: Mapping[str, Any], key: str, base: Path) -> Path | None:
+def _text(tree: Mapping[str, Any], key: str, where: str) -> str | None:
+    """A string setting; None when absent or empty. ConfigError for a number, list or table."""
     raw = tree.get(key)
     if raw is None or raw == "":
         return None
-    path = Path(os.path.expanduser(str(raw)))
+    if not isinstance(raw, str):
+        raise ConfigError(f"vault setting {where}{key} must be a string, got {type(raw).__name__}")
+    return raw
+
+
+def _opt_path(tree: Mapping[str, Any], key: str, base: Path, where: str = "") -> Path | None:
+    raw = _text(tree, key, where)
+    if raw is None:
+        return None
+    path = Path(os.path.expanduser(raw))
     return path if path.is_absolute() else base / path
 
 
@@ -209,20 +219,20 @@ def load_settings(
     if iterations > _crypto.MAX_ITERATIONS:
         raise ConfigError(f"local.kdf_iterations = {iterations} is above the maximum of {_crypto.MAX_ITERATIONS}")
     local = LocalSettings(
-        path=_opt_path(local_tree, "path", anchor) or default_vault_path(),
+        path=_opt_path(local_tree, "path", anchor, "local.") or default_vault_path(),
         master_key=local_tree.get("master_key") or None,
         passphrase=local_tree.get("passphrase"),
-        key_file=_opt_path(local_tree, "key_file", anchor),
+        key_file=_opt_path(local_tree, "key_file", anchor, "local."),
         kdf_iterations=iterations,
         busy_timeout_ms=_int(local_tree, "busy_timeout_ms", 10_000, "local"),
     )
-    backend = str(tree.get("backend", DEFAULT_BACKEND)).lower()
+    backend = (_text(tree, "backend", "") or DEFAULT_BACKEND).lower()
     audit_tree = tree.get("audit", {})
     return VaultSettings(
         backend=backend,
-        identity=(str(tree["identity"]) if tree.get("identity") else None),
+        identity=_text(tree, "identity", ""),
         policy_file=_opt_path(tree, "policy_file", anchor),
-        audit_path=_opt_path(audit_tree, "path", anchor) if isinstance(audit_tree, dict) else None,
+        audit_path=_opt_path(audit_tree, "path", anchor, "audit.") if isinstance(audit_tree, dict) else None,
         local=local,
         raw=MappingProxyType(tree),
         source=str(file) if file is not None else "environment",
