@@ -13,6 +13,8 @@ from leakvault.vault.config import VaultSettings
 from leakvault.vault.errors import VaultError
 from leakvault.vault.factory import open_vault
 
+from .helpers import run_cli
+
 INVALID_UTF8 = b"caf\xe9 {{ secret('app/token') }}\n"
 
 
@@ -25,15 +27,7 @@ def env(vault_env: dict[str, str], settings: VaultSettings) -> dict[str, str]:
 
 def one_line_error(args: list[str], env: dict[str, str], cwd: Path, stdin: bytes = b"") -> str:
     """Run ``leakvault ARGS``; it must fail with exit 2 and exactly one ``leakvault: error:`` line."""
-    result = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", *args],
-        env=env,
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(args, env, input=stdin, cwd=cwd)
     err = result.stderr.decode()
     assert result.returncode == 2, err
     assert err.startswith("leakvault: error: ") and err.count("\n") == 1, err
@@ -82,13 +76,7 @@ def test_run_command_that_cannot_execute(env: dict[str, str], tmp_path: Path) ->
     junk = tmp_path / "junk"
     junk.write_bytes(b"\x7fELF-not-really")
     junk.chmod(0o755)
-    result = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "run", "--env", "T=app/token", "--", str(junk)],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(["run", "--env", "T=app/token", "--", str(junk)], env)
     assert result.returncode == 126
     assert result.stderr.decode().count("\n") == 1 and "cannot run" in result.stderr.decode()
 
@@ -209,13 +197,7 @@ def test_inject_killed_mid_write_keeps_the_old_output(env: dict[str, str], tmp_p
     assert out.read_text() == "old contents\n"
     (leftover,) = [p for p in tmp_path.iterdir() if p.name.startswith(".app.conf.")]
     assert leftover.stat().st_mode & 0o777 == 0o600
-    done = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "inject", str(template), "-o", str(out)],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(["inject", str(template), "-o", str(out)], env)
     assert done.returncode == 0, done.stderr.decode()
     assert out.read_text() == "token = the-value\n"
     assert not leftover.exists()
@@ -232,24 +214,11 @@ def test_binary_values(env: dict[str, str], tmp_path: Path, settings: VaultSetti
     )
     assert "bin/nul contains a NUL byte" in one_line_error(["run", "--env", "T=bin/nul", "--", "true"], env, tmp_path)
     copy = "import os, sys; sys.stdout.buffer.write(open(os.environ['F'], 'rb').read())"
-    mounted = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "run", "--file", "F=bin/latin1", "--", sys.executable, "-c", copy],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    mounted = run_cli(["run", "--file", "F=bin/latin1", "--", sys.executable, "-c", copy], env)
     assert mounted.stdout == b"caf\xe9\xff", mounted.stderr.decode()
     err = one_line_error(["inject", "-"], env, tmp_path, stdin=b'{{ secret("bin/latin1") }}')
     assert "cannot be rendered" in err and "run --file" in err
-    rendered = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "inject", "-"],
-        env=env,
-        input=b'[{{ secret("bin/nul") }}]',
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    rendered = run_cli(["inject", "-"], env, input=b'[{{ secret("bin/nul") }}]')
     assert rendered.stdout == b"[ab\x00cd]", rendered.stderr.decode()
 
 

@@ -16,6 +16,8 @@ import pytest
 from leakvault.vault.config import VaultSettings
 from leakvault.vault.factory import open_vault
 
+from .helpers import run_cli
+
 VALUE = "LEAK-PROBE-VALUE-8c1f2e9d"
 
 
@@ -110,24 +112,12 @@ def test_children_and_hooks_get_no_vault_credentials(env: dict[str, str]) -> Non
     """Neither a `run` child nor a rotation hook sees the passphrase or any backend credential; the
     vault's other settings (its path) stay visible to programs that use the vault themselves."""
     full = {**env, **_CREDENTIALS}
-    run = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "run", "--env", "T=app/token", "--", sys.executable, "-c", _PRINT_ENV],
-        env=full,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    run = run_cli(["run", "--env", "T=app/token", "--", sys.executable, "-c", _PRINT_ENV], full)
     assert run.returncode == 0, run.stderr.decode()
     assert _visible(run.stdout) == ["MAHAVISHNU_SECRETS__LOCAL__PATH"]
 
     hook = f'{sys.executable} -c "{_PRINT_ENV}"'
-    rotate = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "vault", "rotate", "app/token", "--verify", hook, "--apply-cmd", hook],
-        env=full,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    rotate = run_cli(["vault", "rotate", "app/token", "--verify", hook, "--apply-cmd", hook], full)
     assert rotate.returncode == 0, rotate.stderr.decode()
     hook_lines = [line for line in rotate.stderr.decode().splitlines() if line.startswith("[")]
     assert len(hook_lines) == 2  # apply and verify (their stdout goes to our stderr)
@@ -144,13 +134,7 @@ def test_children_and_hooks_get_no_vault_credentials(env: dict[str, str]) -> Non
 )
 def test_a_value_given_as_path_is_not_echoed(env: dict[str, str], settings: VaultSettings, pasted: str) -> None:
     """A value pasted where a path belongs is neither printed in the error nor kept in the audit trail."""
-    result = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "vault", "get", pasted],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(["vault", "get", pasted], env)
     err = result.stderr.decode()
     assert result.returncode == 2
     assert err.startswith("leakvault: error: invalid secret path (segment ") and err.count("\n") == 1, err
@@ -175,13 +159,7 @@ def test_template_errors_do_not_quote_secrets(
     """A template error that would quote a fetched value (as a key, attribute or path name) is scrubbed."""
     template = tmp_path / "t.j2"
     template.write_text(source)
-    result = subprocess.run(
-        [sys.executable, "-m", "leakvault.cli", "inject", str(template)],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(["inject", str(template)], env)
     err = result.stderr.decode()
     assert result.returncode == 2 and err.startswith("leakvault: error: ") and err.count("\n") == 1, err
     assert VALUE not in err and not result.stdout
