@@ -252,6 +252,7 @@ class SecretVault:
 
     def delete(self, path: str, versions: Sequence[int] | None = None) -> None:
         """Soft-delete `versions` (the current one when None); `undelete` reverses it."""
+
         def run() -> None:
             _possible_versions(path, versions or ())
             self._backend.delete(path, versions)
@@ -274,6 +275,7 @@ class SecretVault:
         """Erase the values of `versions` for good."""
         if not versions:
             raise VaultError("destroy needs at least one explicit version")
+
         def run() -> None:
             _possible_versions(path, versions)
             self._backend.destroy(path, versions)
