@@ -89,6 +89,22 @@ def main(argv: list[str] | None = None) -> None:
         # `leakvault scan | head`: the reader went away; that is not our error.
         sys.stderr.close()
         sys.exit(1)
+    except OSError as exc:
+        # Disk full, a path that vanished mid-run: the OS's words and the file, not a traceback.
+        if _debug_requested(args):
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"leakvault: error: {exc.strerror or type(exc).__name__}{where}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        # A bug of ours. The message is not printed: it might quote a value we were handling.
+        if _debug_requested(args):
+            raise
+        click.echo(
+            f"leakvault: internal error ({type(exc).__name__}); rerun with --debug for the traceback and report it",
+            err=True,
+        )
+        sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)
 
 
