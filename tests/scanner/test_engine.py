@@ -299,3 +299,22 @@ def test_cli_rejects_an_unknown_engine(run_cli: Callable[..., CompletedProcess[s
     done = run_cli("scan", ".", "--engine", "turbo")
     assert done.returncode == 2
     assert "turbo" in done.stderr
+
+
+def test_output_to_a_fifo_or_device_is_written_not_replaced(
+    tmp_path: Path, run_cli: Callable[..., CompletedProcess[str]]
+) -> None:
+    """``-o`` naming a FIFO (or /dev/null) writes into it; renaming a temp file over it would replace
+    the special file (as root, /dev/null itself)."""
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    done = run_cli("scan", ".", "--format", "json", "-o", str(fifo), "--exit-zero")
+    reader.join(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["findings"] == []

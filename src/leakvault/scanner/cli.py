@@ -24,6 +24,15 @@ def write_output(text: str, output: str | None) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"cannot write {output}: directory {directory} does not exist")
+    if target.exists() and not target.is_file():
+        # /dev/null, a FIFO, /dev/stdout: write into it; renaming over it would replace the device
+        # (as root, `-o /dev/null` turned /dev/null into a regular file for the whole machine).
+        try:
+            with open(target, "w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}; check the path and its permissions") from None
+        return
     try:
         import tempfile  # only for -o FILE: it costs ~5 ms of every run's start-up
 
