@@ -311,10 +311,11 @@ def test_output_to_a_fifo_or_device_is_written_not_replaced(
     fifo = tmp_path / "report.fifo"
     os.mkfifo(fifo)
     received: list[str] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
     done = run_cli("scan", ".", "--format", "json", "-o", str(fifo), "--exit-zero")
     reader.join(timeout=30)
     assert done.returncode == 0, done.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received, "nothing was written into the FIFO"
     assert json.loads(received[0])["findings"] == []
