@@ -128,7 +128,10 @@ class EngineRule:
         ``match()`` at p finds the leftmost match starting in [p, p + distance], as a search would."""
         pattern = self._anchored.get(distance)
         if pattern is None:
-            pattern = self._anchored[distance] = _anchored_pattern(self.rule.regex, distance, self.on_bytes)
+            if distance == 0:  # a single start: the rule's own pattern, no second compile
+                pattern = self._anchored[0] = self.pattern
+            else:
+                pattern = self._anchored[distance] = _anchored_pattern(self.rule.regex, distance, self.on_bytes)
         return pattern
 
     @property
@@ -161,16 +164,19 @@ def secret_span(match: Any, groups: int) -> tuple[int, int] | None:
 
 
 def _anchored_matches(rule: EngineRule, text: bytes | str, starts: Starts, timeout: float) -> Iterator[Any]:
-    """The rule's matches starting inside ``starts``, as `finditer` would report them. Each
-    ``match()`` tries a run of starts; runs are 2**k - 1 long so a rule needs few compiled forms."""
+    """The rule's matches starting inside ``starts``, as `finditer` would report them. A single
+    start is tried with the rule's own pattern; a run with the one anchored form whose skip is the
+    rule's largest anchor distance (a start it tries past the run belongs to a later run, or holds
+    no match: see `keyword_anchors`), so each rule costs at most two compiled patterns."""
+    widest = min(max((rule.anchors or {"": 0}).values()), MAX_ANCHOR_RUN)
     resume = 0
     for first, last in starts:
         position = max(first, resume)
         while position <= last:
-            distance = (1 << (last - position + 1).bit_length() - 1) - 1  # largest 2**k - 1 that fits
-            match = rule.anchored(min(distance, MAX_ANCHOR_RUN)).match(text, position, timeout=timeout)
+            distance = 0 if position == last else widest
+            match = rule.anchored(distance).match(text, position, timeout=timeout)
             if match is None:
-                position += min(distance, MAX_ANCHOR_RUN) + 1
+                position += distance + 1
                 continue
             start, end = match.span()
             if start > last:
