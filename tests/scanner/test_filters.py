@@ -174,6 +174,15 @@ def test_default_url_credential(rng: random.Random) -> None:
     assert filters.default_url_credential(one(rule, f"postgres://deployer:{token(rng, 16)}@db/app")) is None
 
 
+def test_default_credential_in_assignment(rng: random.Random) -> None:
+    """An image's default password assigned to a secret name is a development setting."""
+    rule = "generic-secret-config"
+    compose = "services/docker-compose.yml"
+    assert filters.default_credential(one(rule, "      POSTGRES_PASSWORD: postgres", compose)) == "default credential"
+    assert filters.default_credential(one(rule, "KEYCLOAK_ADMIN_PASSWORD=keycloak", ".env")) == "default credential"
+    assert filters.default_credential(one(rule, f"POSTGRES_PASSWORD: {token(rng, 16)}", compose)) is None
+
+
 def test_documentation_host(rng: random.Random) -> None:
     """A short or word-like password at an RFC 2606 example host is a documentation sample; a
     random one there, or any at a real host, is reported."""

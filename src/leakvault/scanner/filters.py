@@ -91,7 +91,8 @@ RUN_LENGTH = 4
 FILLER_FRACTION = 0.5
 
 # Default credentials that appear in every tutorial and docker-compose file: a URL whose password
-# is one of these, or equals its user name, is a local development setting, not a leak.
+# is one of these, or equals its user name, or a secret-named setting whose whole value is one of
+# these, is a local development setting, not a leak.
 DEFAULT_URL_PASSWORDS = frozenset(
     """postgres postgresql mysql mariadb mongo mongodb redis rabbitmq guest admin root user pass
     password secret test testing dev development local changeme sa pwd passwd demo default
@@ -479,6 +480,14 @@ def default_url_credential(context: FilterContext) -> str | None:
 # ---------------------------------------------------------------- generic rules
 
 
+def default_credential(context: FilterContext) -> str | None:
+    """``POSTGRES_PASSWORD: postgres``, ``RABBITMQ_DEFAULT_PASS=guest``: a container image's
+    documented default in a local docker-compose or .env file, not a leaked password."""
+    if not is_assignment(context):
+        return None
+    return "default credential" if context.candidate.secret.lower() in DEFAULT_URL_PASSWORDS else None
+
+
 def minified_line(context: FilterContext) -> str | None:
     if not is_generic(context):
         return None
@@ -654,6 +663,7 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     identifier_value,
     repeated_or_sequential,
     default_url_credential,
+    default_credential,
     non_secret_name,
     low_entropy_for_charset,
 )
