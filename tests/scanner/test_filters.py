@@ -120,6 +120,8 @@ def test_global_allowlist(rng: random.Random) -> None:
         "mysecretpassword",
         "<%= ENV['TOKEN'] %>",
         "#{token_from_env}",
+        "[FILTERED]",
+        "[masked]",
     ],
 )
 def test_placeholder_drops_templating_and_fillers(value: str) -> None:

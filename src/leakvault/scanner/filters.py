@@ -51,6 +51,7 @@ PLACEHOLDER = regex.compile(
     | ^<[^<>]*>$ | <[a-z][\w .-]*> | ^%\(?[a-z_]+\)?s$ | %\([a-z_]+\)[sdr] | ^%[sdrv]$
     | ^\$[a-z_][a-z0-9_]*$ | ^%[a-z_][a-z0-9_]*%$ | ^\{[a-z_][a-z0-9_.]*\}$ | ^@[\w.]+@$ | ^__[\w]+__$
     | ^[x*.#_\-]{4,}$ | x{6,} | \*{4,} | \.{3} | …
+    | ^\[[a-z][a-z_-]*\]$
     | changeme | change[_-]me | replace[_-]?me | your[_-]?(?:own[_-]?)?(?:api[_-]?)?(?:key|token|secret|pass)
     | ^your[_-] | placeholder | redacted | dummy | insert[_-]?(?:your|key|token|here) | example | sample | anonymous
     | ^(?:[a-z]+[_-])*(?:secret|password|passwd|token|key|apikey|pass|pwd|credential)s?(?:[_-][a-z]+)*$
