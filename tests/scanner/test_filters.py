@@ -185,6 +185,20 @@ def test_default_credential_in_assignment(rng: random.Random) -> None:
     assert filters.default_credential(one(rule, f"POSTGRES_PASSWORD: {token(rng, 16)}", compose)) is None
 
 
+@pytest.mark.parametrize("value", ["P@55w0rd!", "s3cr3t-v4lu3", "t0k3n_f0r_ci"])
+def test_self_named_value_reads_leetspeak(value: str) -> None:
+    """A value that spells password, secret or token in leetspeak names itself."""
+    assert filters.self_named_value(one("generic-secret-assignment", f'password = "{value}"')) == "value names itself"
+
+
+def test_self_named_value_keeps_random_values(rng: random.Random) -> None:
+    """Random tokens do not spell those words after the leetspeak mapping."""
+    kept = [
+        filters.self_named_value(one("generic-secret-assignment", f'password = "{token(rng, 24)}"')) for _ in range(200)
+    ]
+    assert kept.count(None) >= 198
+
+
 def test_documentation_host(rng: random.Random) -> None:
     """A short or word-like password at an RFC 2606 example host is a documentation sample; a
     random one there, or any at a real host, is reported."""
@@ -301,7 +315,15 @@ def test_test_value(rng: random.Random) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["client_credentials", "refreshToken", "RefreshTokenExpired", "API_KEY_HEADER", "session.cookie.name"]
+    "value",
+    [
+        "client_credentials",
+        "refreshToken",
+        "RefreshTokenExpired",
+        "API_KEY_HEADER",
+        "session.cookie.name",
+        "IAmSensitive",
+    ],
 )
 def test_identifier_value_drops(value: str) -> None:
     """A value that is itself a name (snake, camel, Pascal, CONSTANT or dotted words) is no secret."""

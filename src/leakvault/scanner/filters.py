@@ -65,6 +65,8 @@ PLACEHOLDER = regex.compile(
 # A value that names what it stands for ("mynewpassword", "SomeKindOfPassword123!", "token123",
 # "ABCSECRETKEY", "bandpass") is a sample or a label; random secrets do not spell these words.
 SELF_NAMED = regex.compile(r"(?i)pass|secret|token|api[_-]?key|credential")
+# Leetspeak spellings of those words (P@55w0rd!, s3cr3t) name themselves just the same.
+LEET = str.maketrans("0134579@$!|", "oieastgasil")
 
 # SHA-256 digests of keys published in providers' documentation and tutorials, so they are
 # recognised without this repository holding them (push protection would rightly object).
@@ -176,7 +178,8 @@ PATH_SEGMENT = regex.compile(r"^(?:\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[A-Z][a-z]+|
 
 CONSTANT_NAME = regex.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 # Words inside a name: acronyms (HTTP in HTTPHeader), Capitalised and lowercase words, numbers.
-WORD = regex.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# A lone capital before a Capitalised word is a word of its own (the I of IAmSensitive).
+WORD = regex.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[A-Z](?=[A-Z][a-z])|[A-Z]+|[0-9]+")
 NAME_SEPARATORS = regex.compile(r"[_.\-/:]+")
 VOWELS = frozenset("aeiouAEIOU")
 # Acronyms that appear inside identifiers (AWSAccessKeyId, HTTPHeaderName); any other run of capitals
@@ -437,7 +440,8 @@ def self_named_value(context: FilterContext) -> str | None:
     # access_token$production$).
     if not (is_assignment(context) or URL_TAG in context.rule.rule.tags):
         return None
-    return "value names itself" if SELF_NAMED.search(context.candidate.secret) else None
+    secret = context.candidate.secret
+    return "value names itself" if SELF_NAMED.search(secret) or SELF_NAMED.search(secret.translate(LEET)) else None
 
 
 def documented_example(context: FilterContext) -> str | None:
