@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Iterator
 
 import regex
 
-from leakvault.scanner.filters import INLINE_ALLOW_MARKERS
 from leakvault.scanner.model import Chunk
 
 CONFIG_SUFFIXES = (
@@ -46,7 +46,15 @@ VALUE = regex.compile(
     ["']?[ \t]*[,;}\]]*[ \t]*(?:\#[^\n]*)?\r?$""",
     regex.MULTILINE | regex.VERBOSE,
 )
-ALLOW_MARKERS = tuple(marker.encode() for marker in INLINE_ALLOW_MARKERS)
+
+
+@functools.cache
+def allow_markers() -> tuple[bytes, ...]:
+    # Imported on first use: the filters module compiles ~20 patterns (~10 ms), which a pre-commit
+    # run without config files never needs.
+    from leakvault.scanner.filters import INLINE_ALLOW_MARKERS
+
+    return tuple(marker.encode() for marker in INLINE_ALLOW_MARKERS)
 
 
 def is_config_path(path: str) -> bool:
@@ -87,7 +95,7 @@ def decoded_chunks(chunk: Chunk) -> Iterator[Chunk]:
         if chunk.line_filter is not None and line not in chunk.line_filter:
             continue
         line_start = data.rfind(b"\n", 0, start) + 1
-        if any(marker in data[line_start : match.end()] for marker in ALLOW_MARKERS):
+        if any(marker in data[line_start : match.end()] for marker in allow_markers()):
             continue
         text = decode_value(match.group(1))
         if text is None:
