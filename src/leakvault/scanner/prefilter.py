@@ -29,8 +29,6 @@ MAX_REGIONS = 4096
 # keywords not yet seen (each found once), so the cost stays linear in the chunk with a small factor.
 MAX_HITS = 200_000
 
-_ABSENT: Any = object()
-
 # Located rules: index -> regions to search, or None for the whole chunk.
 Located = dict[int, list[Region] | None]
 
