@@ -22,6 +22,7 @@ Paths are the repository paths, made relative to the working directory like ever
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -97,15 +98,20 @@ def repository_root(start: str | None = None) -> str:
 
 
 class BlobReader:
-    """One ``git cat-file --batch`` process serving blobs by object id (no process per file)."""
+    """One ``git cat-file --batch`` process serving blobs by object id (no process per file),
+    started on the first request: most history scans never need a whole blob."""
 
     def __init__(self, root: str) -> None:
-        self._process = subprocess.Popen(
-            _git_command(root, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
+        self._root = root
+        self._process: subprocess.Popen[bytes] | None = None
 
     def read(self, object_id: str, max_size: int) -> bytes | None:
         """The blob's bytes, or None when it is missing or larger than ``max_size``."""
+        if self._process is None:
+            self._process = subprocess.Popen(
+                _git_command(self._root, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
+            _track_pipes(self._process)
         stdin, stdout = self._process.stdin, self._process.stdout
         if stdin is None or stdout is None:  # pragma: no cover - Popen was given PIPEs
             raise GitError("git cat-file has no pipes")
@@ -123,9 +129,43 @@ class BlobReader:
         return data
 
     def close(self) -> None:
+        if self._process is None:
+            return
+        _untrack_pipes(self._process)
         if self._process.stdin is not None:
             self._process.stdin.close()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
         self._process.wait()
+
+
+# Our ends of the pipes to running git processes. A process forked while they are open (a
+# history scan's workers) holds copies, and git sees the end of its input (cat-file) or a broken
+# pipe (log) only once every copy is closed: the child must let go of them, see below.
+_OPEN_PIPES: set[int] = set()
+
+
+def _track_pipes(process: subprocess.Popen[bytes]) -> None:
+    _OPEN_PIPES.update(pipe.fileno() for pipe in (process.stdin, process.stdout) if pipe is not None)
+
+
+def _untrack_pipes(process: subprocess.Popen[bytes]) -> None:
+    _OPEN_PIPES.difference_update(pipe.fileno() for pipe in (process.stdin, process.stdout) if pipe is not None)
+
+
+def release_inherited_pipes() -> None:
+    """In a forked child: drop the parent's pipes to git. Each descriptor is pointed at
+    /dev/null rather than closed, so the parent's file objects copied into this process can
+    never close a descriptor number that was reused for something else."""
+    if not _OPEN_PIPES:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for descriptor in _OPEN_PIPES:
+            os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+    _OPEN_PIPES.clear()
 
 
 def _discard(stream: IO[bytes], count: int) -> None:
@@ -191,7 +231,8 @@ class _FilePatch:
     new_id: str | None = None
     binary: bool = False
     deleted: bool = False
-    hunks: list[tuple[int, list[bytes]]] = field(default_factory=list)  # (first new line, added lines)
+    # (first new line, number of added lines, the added lines without their '+')
+    hunks: list[tuple[int, int, bytes]] = field(default_factory=list)
     added_bytes: int = 0
     oversized: bool = False
 
@@ -203,6 +244,16 @@ def _parse_hunk_header(line: bytes) -> tuple[int, int]:
     return int(start), int(count) if count else 1
 
 
+# Patch output is read in blocks of this size, not line by line: a history of the standard
+# library is a million added lines, and a readline() per line was most of a history scan.
+READ_BLOCK_BYTES = 1 << 20
+# Where a run of lines that all start with '+' (or '-') ends: the first newline followed by
+# anything else. Every line of a hunk starts with its marker, so no content is taken for syntax.
+_ADDED_RUN_END = re.compile(rb"\n[^+]")
+_REMOVED_RUN_END = re.compile(rb"\n[^-]")
+_PLUS, _MINUS, _BACKSLASH = ord("+"), ord("-"), ord("\\")
+
+
 def iter_file_patches(stream: IO[bytes], max_size: int) -> Iterator[tuple[bytes | None, _FilePatch]]:
     """Parse ``git log -p``/``git diff`` output: (commit header or None, file patch) per file.
 
@@ -210,68 +261,146 @@ def iter_file_patches(stream: IO[bytes], max_size: int) -> Iterator[tuple[bytes 
     A file whose added lines exceed ``max_size`` bytes is marked oversized and its lines dropped
     as they stream past.
     """
-    header: bytes | None = None
-    current: _FilePatch | None = None
-    line = stream.readline()
-    while line:
+    parser = _PatchParser(max_size)
+    read = getattr(stream, "read1", stream.read)  # read1: whatever the pipe holds, up to a block
+    pieces: list[bytes] = []  # the start of a line that the last block cut
+    while block := read(READ_BLOCK_BYTES):
+        cut = block.rfind(b"\n") + 1
+        if not cut:  # a line longer than a block
+            pieces.append(block)
+            continue
+        head = block if cut == len(block) else block[:cut]
+        parser.feed(b"".join((*pieces, head)) if pieces else head)
+        pieces = [block[cut:]] if cut < len(block) else []
+        yield from parser.take()
+    if pieces:  # output that does not end in a newline (git's always does)
+        parser.feed(b"".join((*pieces, b"\n")))
+    parser.finish()
+    yield from parser.take()
+
+
+class _PatchParser:
+    """The state of `iter_file_patches` between blocks: it is fed whole lines, any number at a
+    time, and a hunk may span any number of feeds."""
+
+    def __init__(self, max_size: int) -> None:
+        self._max_size = max_size
+        self._header: bytes | None = None
+        self._current: _FilePatch | None = None
+        self._ready: list[tuple[bytes | None, _FilePatch]] = []
+        self._hunk_first = 0
+        self._hunk_left = 0  # added lines the open hunk still has to come
+        self._hunk_lines = 0
+        self._hunk_parts: list[bytes] = []
+
+    def take(self) -> list[tuple[bytes | None, _FilePatch]]:
+        """The file patches completed so far (each returned once)."""
+        ready, self._ready = self._ready, []
+        return ready
+
+    def feed(self, text: bytes) -> None:
+        """Parse ``text``, which ends with a newline and starts at the start of a line."""
+        position, end = 0, len(text)
+        while position < end:
+            if self._hunk_left:
+                position = self._hunk_body(text, position)
+            elif text[position] == _MINUS:  # removed lines and "--- a/path" say nothing we use
+                found = _REMOVED_RUN_END.search(text, position)
+                position = found.start() + 1 if found else end
+            else:
+                newline = text.index(b"\n", position)
+                self._line(text[position:newline])
+                position = newline + 1
+
+    def finish(self) -> None:
+        self._close_hunk()
+        if self._current is not None:
+            self._ready.append((self._header, self._current))
+            self._current = None
+
+    def _line(self, line: bytes) -> None:
+        """One line outside a hunk's body (without its newline)."""
+        current = self._current
         if line.startswith(COMMIT_MARKER):
             if current is not None:
-                yield header, current
-                current = None
-            header = line[len(COMMIT_MARKER) :].rstrip(b"\n")
+                self._ready.append((self._header, current))
+                self._current = None
+            self._header = line[len(COMMIT_MARKER) :]
         elif line.startswith(b"diff --git "):
             if current is not None:
-                yield header, current
-            current = _FilePatch(_path_from_diff_line(line))
+                self._ready.append((self._header, current))
+            self._current = _FilePatch(_path_from_diff_line(line))
         elif current is None:
             pass  # blank lines between commits, merge headers
         elif line.startswith(b"@@ "):
             first, count = _parse_hunk_header(line)
-            added = _read_hunk(stream, count, current, max_size)
-            if added:
-                current.hunks.append((first, added))
+            self._hunk_first, self._hunk_left, self._hunk_lines = first, count, 0
         elif line.startswith(b"index "):
             ids = line.split()[1].split(b"..")
             current.old_id, current.new_id = (None if set(i.decode()) <= NULL_SHA_CHARS else i.decode() for i in ids)
         elif line.startswith(b"+++ "):
             # git ends the name with a tab when it holds a space (names that end in a tab are quoted)
-            target = line[4:].rstrip(b"\n").removesuffix(b"\t")
+            target = line[4:].removesuffix(b"\t")
             if target == b"/dev/null":
                 current.deleted = True
             else:
                 current.path = _strip_prefix(unquote_path(target), b"b/")
         elif line.startswith((b"rename to ", b"copy to ")):
-            current.path = unquote_path(line.split(b" to ", 1)[1].rstrip(b"\n"))
+            current.path = unquote_path(line.split(b" to ", 1)[1])
         elif line.startswith(b"deleted file mode"):
             current.deleted = True
         elif line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
             current.binary = True
-        line = stream.readline()
-    if current is not None:
-        yield header, current
 
+    def _hunk_body(self, text: bytes, position: int) -> int:
+        """Consume what of an open ``-U0`` hunk starts at ``position``: a run of removed lines, a
+        "\\ No newline at end of file", or a run of added lines (kept, minus their '+')."""
+        marker = text[position]
+        if marker == _PLUS:
+            found = _ADDED_RUN_END.search(text, position)
+            stop = found.start() + 1 if found else len(text)
+            lines = text.count(b"\n", position, stop)
+            if lines > self._hunk_left:  # more '+' lines than the header said: not from git
+                stop, lines = _after_newlines(text, position, self._hunk_left), self._hunk_left
+            self._keep(text, position, stop, lines)
+            return stop
+        if marker == _MINUS:
+            found = _REMOVED_RUN_END.search(text, position)
+            return found.start() + 1 if found else len(text)
+        if marker == _BACKSLASH:
+            return text.index(b"\n", position) + 1
+        self._close_hunk()  # the hunk was cut short; the line is read as a header
+        return position
 
-def _read_hunk(stream: IO[bytes], new_count: int, patch: _FilePatch, max_size: int) -> list[bytes]:
-    """Consume one ``-U0`` hunk: its removed lines, then ``new_count`` added ones (kept, minus '+')."""
-    added: list[bytes] = []
-    remaining = new_count
-    while remaining > 0:
-        line = stream.readline()
-        if not line:
-            break
-        if line.startswith(b"+"):
-            remaining -= 1
-            if patch.oversized:
-                continue
-            patch.added_bytes += len(line) - 1
-            if patch.added_bytes > max_size:
+    def _keep(self, text: bytes, start: int, stop: int, lines: int) -> None:
+        """Added lines ``text[start:stop]`` (``lines`` of them, each starting with '+')."""
+        patch = self._current
+        self._hunk_left -= lines
+        self._hunk_lines += lines
+        if patch is not None and not patch.oversized:
+            patch.added_bytes += stop - start - lines
+            if patch.added_bytes > self._max_size:
                 patch.oversized = True
                 patch.hunks.clear()
-                added.clear()
-                continue
-            added.append(line[1:])
-        # "-" lines and "\ No newline at end of file" are skipped.
-    return added
+                self._hunk_parts.clear()
+            else:  # '\n+' only ever starts a line: the lines' content is not touched
+                self._hunk_parts.append(text[start + 1 : stop].replace(b"\n+", b"\n"))
+        if not self._hunk_left:
+            self._close_hunk()
+
+    def _close_hunk(self) -> None:
+        self._hunk_left = 0
+        if self._hunk_parts and self._current is not None:
+            data = b"".join(self._hunk_parts)
+            self._current.hunks.append((self._hunk_first, self._hunk_lines, data))
+        self._hunk_parts = []
+
+
+def _after_newlines(text: bytes, position: int, count: int) -> int:
+    """The offset just past the ``count``-th newline from ``position``."""
+    for _ in range(count):
+        position = text.index(b"\n", position) + 1
+    return position
 
 
 def _commit_info(header: bytes) -> CommitInfo:
@@ -387,12 +516,12 @@ def _patch_items(
     yield from _hunk_chunks(patch.hunks, display, commit)
 
 
-def _hunk_chunks(hunks: list[tuple[int, list[bytes]]], display: str, commit: CommitInfo | None) -> Iterator[Chunk]:
+def _hunk_chunks(hunks: list[tuple[int, int, bytes]], display: str, commit: CommitInfo | None) -> Iterator[Chunk]:
     """One chunk per run of nearby hunks: the gaps between them (lines the commit did not add)
     become empty lines, so line numbers stay true and the scanner is called once, not per hunk."""
     start, next_line = 0, 0
     parts: list[bytes] = []
-    for first, lines in hunks:
+    for first, count, data in hunks:
         if parts and 0 <= first - next_line <= MAX_GAP_LINES:
             parts.append(b"\n" * (first - next_line))
         elif parts:
@@ -400,10 +529,10 @@ def _hunk_chunks(hunks: list[tuple[int, list[bytes]]], display: str, commit: Com
             parts = []
         if not parts:
             start = first
-        if lines and not lines[-1].endswith(b"\n"):  # the file's last line, without a newline
-            lines = [*lines[:-1], lines[-1] + b"\n"]
-        parts.extend(lines)
-        next_line = first + len(lines)
+        if not data.endswith(b"\n"):  # the file's last line, without a newline
+            data += b"\n"
+        parts.append(data)
+        next_line = first + count
     if parts:
         yield Chunk(path=display, data=b"".join(parts), first_line=start, commit=commit)
 
@@ -413,7 +542,7 @@ def _staged_chunk(patch: _FilePatch, display: str, blobs: BlobReader, max_size: 
     text = _read_text(patch, display, blobs, max_size)
     if isinstance(text, Skipped):
         return text
-    added = frozenset(first + offset for first, lines in patch.hunks for offset in range(len(lines)))
+    added = frozenset(first + offset for first, count, _ in patch.hunks for offset in range(count))
     return Chunk(path=display, data=text, line_filter=added)
 
 
@@ -496,10 +625,11 @@ def _has_head(root: str) -> bool:
 def _stream(command: list[str], scope: GitScope, commit: CommitInfo | None, whole_blob: bool) -> Iterator[GitItem]:
     # stderr goes to a file: a pipe nobody reads while stdout streams could fill up and stall git.
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, bufsize=1 << 16)
-        blobs = BlobReader(scope.root)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
         if process.stdout is None:  # pragma: no cover - Popen was given a PIPE
             raise GitError(f"git {command[5]} has no output pipe")
+        _track_pipes(process)
+        blobs = BlobReader(scope.root)
         info = commit
         last_header: bytes | None = None
         try:
@@ -509,6 +639,7 @@ def _stream(command: list[str], scope: GitScope, commit: CommitInfo | None, whol
                 yield from _patch_items(patch, info, scope, blobs, whole_blob)
         finally:
             blobs.close()
+            _untrack_pipes(process)
             process.stdout.close()
             code = process.wait()
         if code != 0:

@@ -91,7 +91,9 @@ def run_target(target: ScanTarget, config: ScanConfig, scanner: Scanner, jobs: i
     if target.git_range is not None:
         from leakvault.scanner.gitscan import scan_history
 
-        return scan_history(scanner, target.history_range(), since=target.since, until=target.until, paths=target.paths)
+        return scan_history(
+            scanner, target.history_range(), since=target.since, until=target.until, paths=target.paths, jobs=jobs
+        )
     from leakvault.scanner.api import scan
 
     return scan(list(target.paths) or ["."], config, jobs=jobs, scanner=scanner)
