@@ -4,10 +4,12 @@ History reports each secret once, at the commit that introduced it: commits arri
 first, and a fingerprint (rule, path, secret) met in one commit is not reported again by a later
 one (it may appear there again through a merge, a revert, a re-edited line or a cherry-pick).
 
-A large history is scanned by a fork pool: this process parses git's output and sends the items
-in batches to ``jobs`` workers, which inherit the `Scanner`; their outcomes come back and are
-taken in the order the items were sent, so "the first commit that has it" means the same as in a
-scan without a pool. A small history (and every ``--staged`` run) stays in this process.
+A large history is scanned by a fork pool. This process scans the first commits itself; once
+they pass the directory scan's pool thresholds, it hands the remaining commits out in lists to
+``jobs`` workers, each of which reads those commits' patches through its own git process and
+scans them with the `Scanner` it inherited (patterns compiled so far included). Outcomes are
+taken in the order the lists were handed out, so "the first commit that has it" means the same
+as without a pool. A small history (and every ``--staged`` run) stays in this process.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from leakvault.scanner.api import POOL_MIN_BYTES, POOL_MIN_FILES, default_jobs, record_skip, sort_findings
 from leakvault.scanner.derived import expand_chunk
 from leakvault.scanner.engine import Scanner
 from leakvault.scanner.gitsource import (
+    MAX_REQUEST_COMMITS,
     BlobChange,
     GitItem,
-    iter_history,
+    GitScope,
+    HistoryReader,
+    iter_commits,
     iter_staged,
     make_scope,
     release_inherited_pipes,
@@ -34,14 +40,16 @@ from leakvault.scanner.source import Skipped
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-# A batch closes at this many bytes or items. History items are hunks, often a few hundred
-# bytes; a batch of ~1 MB costs the pool well under 1% and leaves at most ~1 MB of scanning to
-# one worker at the end.
-BATCH_BYTES = 1 << 20
-BATCH_ITEMS = 2048
+# A worker is handed about this many bytes of added lines at a time (estimated from the commits
+# seen so far): enough that handing out costs nothing, little enough to keep both workers busy
+# to the end.
+TASK_BYTES = 1 << 20
 IN_FLIGHT_PER_JOB = 3
 
-_worker_scanner: Scanner | None = None  # set in the parent before forking; workers inherit it
+# Set in the parent before forking; workers inherit them.
+_worker_scanner: Scanner | None = None
+_worker_scope: GitScope | None = None
+_worker_reader: HistoryReader | None = None  # each worker's own, started on its first task
 
 
 @dataclass(slots=True)
@@ -96,69 +104,80 @@ def _item_bytes(item: GitItem) -> int:
     return 0
 
 
-def _scan_batch(items: list[GitItem]) -> list[_Outcome | Skipped]:
-    if _worker_scanner is None:
-        raise RuntimeError("worker started without a scanner; the pool must be forked after it is set")
-    return [_scan_item(_worker_scanner, item) for item in items]
-
-
-def _batches(items: Iterable[GitItem]) -> Iterator[list[GitItem]]:
-    batch: list[GitItem] = []
-    size = 0
-    for item in items:
-        batch.append(item)
-        size += _item_bytes(item)
-        if size >= BATCH_BYTES or len(batch) >= BATCH_ITEMS:
-            yield batch
-            batch, size = [], 0
-    if batch:
+def _doubling(commits: Iterator[str]) -> Iterator[list[str]]:
+    """Lists of 1, 2, 4, ... commits: the scan can decide on a pool after little work either way."""
+    size = 1
+    while batch := list(islice(commits, size)):
         yield batch
+        size = min(size * 2, MAX_REQUEST_COMMITS)
 
 
-def _outcomes(scanner: Scanner, items: Iterable[GitItem], jobs: int) -> Iterator[_Outcome | Skipped]:
-    """Each item's outcome, in the items' order. The first items are scanned in this process;
-    once they pass both of the directory scan's pool thresholds, the rest go to a pool, whose
-    workers inherit the patterns this process compiled meanwhile (instead of each compiling them)."""
-    items = iter(items)
-    size = 0
-    for count, item in enumerate(items, 1):
-        yield _scan_item(scanner, item)
-        size += _item_bytes(item)
-        if jobs > 1 and count >= POOL_MIN_FILES and size >= POOL_MIN_BYTES:
-            yield from _pooled(scanner, _batches(items), jobs, size)
+def _history_outcomes(
+    scanner: Scanner, scope: GitScope, commits: Iterator[str], jobs: int
+) -> Iterator[_Outcome | Skipped]:
+    """Each history item's outcome, in commit order: the first commits' in this process, the
+    rest's from a pool once those pass both of the directory scan's pool thresholds."""
+    seen_commits = seen_items = seen_bytes = 0
+    with HistoryReader(scope) as reader:  # closed before the pool forks: workers start their own
+        for batch in _doubling(commits):
+            for item in reader.items(batch):
+                yield _scan_item(scanner, item)
+                seen_items += 1
+                seen_bytes += _item_bytes(item)
+            seen_commits += len(batch)
+            if jobs > 1 and seen_items >= POOL_MIN_FILES and seen_bytes >= POOL_MIN_BYTES:
+                break
+        else:
             return
+    yield from _pooled(scanner, scope, commits, jobs, seen_bytes / seen_commits)
+
+
+def _task_size(bytes_per_commit: float) -> int:
+    return max(1, min(MAX_REQUEST_COMMITS, int(TASK_BYTES / max(bytes_per_commit, 1.0))))
 
 
 def _pooled(
-    scanner: Scanner, batches: Iterator[list[GitItem]], jobs: int, expected: int
+    scanner: Scanner, scope: GitScope, commits: Iterator[str], jobs: int, bytes_per_commit: float
 ) -> Iterator[_Outcome | Skipped]:
-    global _worker_scanner
+    global _worker_scanner, _worker_scope
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    scanner.prepare(expected)
-    _worker_scanner = scanner
+    scanner.prepare(int(bytes_per_commit * _task_size(bytes_per_commit) * jobs))
+    _worker_scanner, _worker_scope = scanner, scope
     in_flight: deque[Future[list[_Outcome | Skipped]]] = deque()
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=get_context("fork"), initializer=release_inherited_pipes
     ) as pool:
-        for batch in batches:
-            in_flight.append(pool.submit(_scan_batch, batch))
-            # Take finished batches as they come, in order; wait only when too many are out.
+        while batch := list(islice(commits, _task_size(bytes_per_commit))):
+            in_flight.append(pool.submit(_scan_commits, batch))
+            # Take finished lists as they come, in order; wait only when too many are out.
             while in_flight and (len(in_flight) > IN_FLIGHT_PER_JOB * jobs or in_flight[0].done()):
                 yield from in_flight.popleft().result()
         while in_flight:
             yield from in_flight.popleft().result()
 
 
-def scan_git_items(scanner: Scanner, items: Iterable[GitItem], *, once_per_secret: bool, jobs: int = 1) -> ScanResult:
-    """Scan what a git source yields. With ``once_per_secret`` (history) a fingerprint is
-    reported only in the first commit that has it. ``jobs`` > 1 allows a pool of that many
-    workers when the items are many."""
+def _scan_commits(commits: list[str]) -> list[_Outcome | Skipped]:
+    """In a worker: read and scan what ``commits`` added."""
+    global _worker_reader
+    if _worker_scanner is None or _worker_scope is None:
+        raise RuntimeError("worker started without a scanner; the pool must be forked after it is set")
+    if _worker_reader is None:
+        from multiprocessing.util import Finalize
+
+        _worker_reader = HistoryReader(_worker_scope)
+        Finalize(_worker_reader, _worker_reader.close, exitpriority=10)  # stop its git as the worker exits
+    return [_scan_item(_worker_scanner, item) for item in _worker_reader.items(commits)]
+
+
+def _collect(outcomes: Iterable[_Outcome | Skipped], *, once_per_secret: bool) -> ScanResult:
+    """The scan result of outcomes in source order. With ``once_per_secret`` (history) a
+    fingerprint is reported only in the first commit that has it."""
     result = ScanResult()
     first_commit: dict[str, str] = {}  # fingerprint -> the commit that introduced it
     last_file: tuple[str, str] | None = None
-    for outcome in _outcomes(scanner, items, jobs):
+    for outcome in outcomes:
         if isinstance(outcome, Skipped):
             record_skip(outcome, result.stats, result.warnings)
             continue
@@ -176,6 +195,11 @@ def scan_git_items(scanner: Scanner, items: Iterable[GitItem], *, once_per_secre
             result.findings.append(finding)
     sort_findings(result)
     return result
+
+
+def scan_git_items(scanner: Scanner, items: Iterable[GitItem], *, once_per_secret: bool) -> ScanResult:
+    """Scan what a git source yields, in this process (see `_collect`)."""
+    return _collect((_scan_item(scanner, item) for item in items), once_per_secret=once_per_secret)
 
 
 def scan_staged(
@@ -202,5 +226,6 @@ def scan_history(
     (``leakvault scan --git``); ``jobs`` workers (default: the CPUs) for a large history."""
     config = scanner.config
     scope = make_scope(config.exclude, config.max_file_size, paths, cwd)
-    items = iter_history(scope, rev_range, since, until)
-    return scan_git_items(scanner, items, once_per_secret=True, jobs=default_jobs() if jobs is None else jobs)
+    commits = iter_commits(scope, rev_range, since, until)
+    outcomes = _history_outcomes(scanner, scope, commits, default_jobs() if jobs is None else jobs)
+    return _collect(outcomes, once_per_secret=True)

@@ -1,10 +1,12 @@
 """Git sources: the index (what a commit would add) and history (what each commit added).
 
-Both run ``git`` plumbing as subprocesses and parse its patch output as a stream of bytes, so
-memory stays flat however long the history is: one process prints every commit's patch
-(``git log -p -U0``), one long-lived ``git cat-file --batch`` hands out whole blobs on request.
-GitPython was measured against this and is several times slower here (it spawns a ``git diff``
-per commit); the numbers are in docs/git.md and ``benchmarks/bench_git_sources.py``.
+Both run ``git`` plumbing as subprocesses and parse its patch output as a stream of bytes
+(`gitpatch`), so memory stays flat however long the history is. History: ``git rev-list`` names
+the commits, oldest first, and a long-lived ``git diff-tree --stdin`` prints the patches of
+whichever commits it is asked for, so a pool's workers can each ask for their own share (see
+`gitscan`). A long-lived ``git cat-file --batch`` hands out whole blobs on request. GitPython and
+``git log -p`` were measured against this and are slower; the numbers are in docs/git.md and
+``benchmarks/bench_git_sources.py``.
 
 What they yield:
 
@@ -21,27 +23,32 @@ Paths are the repository paths, made relative to the working directory like ever
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import IO
 
 import pathspec
 
 from leakvault.errors import UsageError
+from leakvault.scanner.gitpatch import (
+    COMMIT_FORMAT,
+    FilePatch,
+    FilePatches,
+    block_reader,
+    iter_file_patches,
+    read_patches,
+)
 from leakvault.scanner.model import Chunk, CommitInfo
 from leakvault.scanner.source import BINARY_EXTENSIONS, Skipped, SkipReason, decode_text
 
-NULL_SHA_CHARS = frozenset("0")
 # Files whose patch lines are not what we scan: their whole old and new blobs are compared.
 WHOLE_BLOB_SUFFIXES = (".ipynb",)
-COMMIT_MARKER = b"\x00leakvault-commit\x00"
-# %x00 keeps the fields apart whatever an author's name holds; %at is seconds since the epoch.
-LOG_FORMAT = "--format=" + COMMIT_MARKER.decode().replace("\x00", "%x00") + "%H%x00%an%x00%ae%x00%at"
 IGNORE_FILE = ".leakvaultignore"
 # Hunks of one file closer than this are scanned as one chunk (the gap filled with empty lines).
 MAX_GAP_LINES = 200
@@ -176,233 +183,6 @@ def _discard(stream: IO[bytes], count: int) -> None:
         count -= len(piece)
 
 
-# ---------------------------------------------------------------------------------------------
-# Parsing patches
-
-
-def unquote_path(raw: bytes) -> bytes:
-    """Undo git's C-style quoting of a path (``"a\\303\\251 b"``); unquoted paths pass through."""
-    if not raw.startswith(b'"') or not raw.endswith(b'"') or len(raw) < 2:
-        return raw
-    body, out, index = raw[1:-1], bytearray(), 0
-    escapes = {ord("n"): 10, ord("t"): 9, ord("r"): 13, ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("v"): 11}
-    while index < len(body):
-        byte = body[index]
-        if byte != ord("\\") or index + 1 >= len(body):
-            out.append(byte)
-            index += 1
-            continue
-        following = body[index + 1]
-        if 48 <= following <= 55:  # up to three octal digits
-            digits = body[index + 1 : index + 4]
-            out.append(int(digits, 8) & 0xFF)
-            index += 4
-        else:
-            out.append(escapes.get(following, following))
-            index += 2
-    return bytes(out)
-
-
-def _strip_prefix(path: bytes, prefix: bytes) -> bytes:
-    return path[len(prefix) :] if path.startswith(prefix) else path
-
-
-def _path_from_diff_line(line: bytes) -> bytes:
-    """The new path from ``diff --git a/X b/Y``. Unquoted names may hold spaces, so an unquoted
-    pair is split where both halves are the same path (true unless renamed; renames are named
-    again by ``rename to`` and ``+++`` lines, which win)."""
-    rest = line[len(b"diff --git ") :].rstrip(b"\n")
-    if rest.endswith(b'"'):
-        start = rest.rfind(b' "b/')
-        return _strip_prefix(unquote_path(rest[start + 1 :]), b"b/")
-    half = (len(rest) - 1) // 2
-    if rest[half : half + 1] == b" " and rest[2:half] == rest[half + 3 :]:
-        return rest[half + 3 :]
-    start = rest.rfind(b" b/")
-    return rest[start + 3 :] if start >= 0 else rest
-
-
-@dataclass(slots=True)
-class _FilePatch:
-    """What one file's section of a patch says."""
-
-    path: bytes
-    old_id: str | None = None
-    new_id: str | None = None
-    binary: bool = False
-    deleted: bool = False
-    # (first new line, number of added lines, the added lines without their '+')
-    hunks: list[tuple[int, int, bytes]] = field(default_factory=list)
-    added_bytes: int = 0
-    oversized: bool = False
-
-
-def _parse_hunk_header(line: bytes) -> tuple[int, int]:
-    """(first new line, number of new lines) from ``@@ -a,b +c,d @@``."""
-    new = line.split(b" ", 3)[2]  # b"+c,d"
-    start, _, count = new[1:].partition(b",")
-    return int(start), int(count) if count else 1
-
-
-# Patch output is read in blocks of this size, not line by line: a history of the standard
-# library is a million added lines, and a readline() per line was most of a history scan.
-READ_BLOCK_BYTES = 1 << 20
-# Where a run of lines that all start with '+' (or '-') ends: the first newline followed by
-# anything else. Every line of a hunk starts with its marker, so no content is taken for syntax.
-_ADDED_RUN_END = re.compile(rb"\n[^+]")
-_REMOVED_RUN_END = re.compile(rb"\n[^-]")
-_PLUS, _MINUS, _BACKSLASH = ord("+"), ord("-"), ord("\\")
-
-
-def iter_file_patches(stream: IO[bytes], max_size: int) -> Iterator[tuple[bytes | None, _FilePatch]]:
-    """Parse ``git log -p``/``git diff`` output: (commit header or None, file patch) per file.
-
-    Added lines are counted off by the hunk header, so no line content is ever taken for syntax.
-    A file whose added lines exceed ``max_size`` bytes is marked oversized and its lines dropped
-    as they stream past.
-    """
-    parser = _PatchParser(max_size)
-    read = getattr(stream, "read1", stream.read)  # read1: whatever the pipe holds, up to a block
-    pieces: list[bytes] = []  # the start of a line that the last block cut
-    while block := read(READ_BLOCK_BYTES):
-        cut = block.rfind(b"\n") + 1
-        if not cut:  # a line longer than a block
-            pieces.append(block)
-            continue
-        head = block if cut == len(block) else block[:cut]
-        parser.feed(b"".join((*pieces, head)) if pieces else head)
-        pieces = [block[cut:]] if cut < len(block) else []
-        yield from parser.take()
-    if pieces:  # output that does not end in a newline (git's always does)
-        parser.feed(b"".join((*pieces, b"\n")))
-    parser.finish()
-    yield from parser.take()
-
-
-class _PatchParser:
-    """The state of `iter_file_patches` between blocks: it is fed whole lines, any number at a
-    time, and a hunk may span any number of feeds."""
-
-    def __init__(self, max_size: int) -> None:
-        self._max_size = max_size
-        self._header: bytes | None = None
-        self._current: _FilePatch | None = None
-        self._ready: list[tuple[bytes | None, _FilePatch]] = []
-        self._hunk_first = 0
-        self._hunk_left = 0  # added lines the open hunk still has to come
-        self._hunk_lines = 0
-        self._hunk_parts: list[bytes] = []
-
-    def take(self) -> list[tuple[bytes | None, _FilePatch]]:
-        """The file patches completed so far (each returned once)."""
-        ready, self._ready = self._ready, []
-        return ready
-
-    def feed(self, text: bytes) -> None:
-        """Parse ``text``, which ends with a newline and starts at the start of a line."""
-        position, end = 0, len(text)
-        while position < end:
-            if self._hunk_left:
-                position = self._hunk_body(text, position)
-            elif text[position] == _MINUS:  # removed lines and "--- a/path" say nothing we use
-                found = _REMOVED_RUN_END.search(text, position)
-                position = found.start() + 1 if found else end
-            else:
-                newline = text.index(b"\n", position)
-                self._line(text[position:newline])
-                position = newline + 1
-
-    def finish(self) -> None:
-        self._close_hunk()
-        if self._current is not None:
-            self._ready.append((self._header, self._current))
-            self._current = None
-
-    def _line(self, line: bytes) -> None:
-        """One line outside a hunk's body (without its newline)."""
-        current = self._current
-        if line.startswith(COMMIT_MARKER):
-            if current is not None:
-                self._ready.append((self._header, current))
-                self._current = None
-            self._header = line[len(COMMIT_MARKER) :]
-        elif line.startswith(b"diff --git "):
-            if current is not None:
-                self._ready.append((self._header, current))
-            self._current = _FilePatch(_path_from_diff_line(line))
-        elif current is None:
-            pass  # blank lines between commits, merge headers
-        elif line.startswith(b"@@ "):
-            first, count = _parse_hunk_header(line)
-            self._hunk_first, self._hunk_left, self._hunk_lines = first, count, 0
-        elif line.startswith(b"index "):
-            ids = line.split()[1].split(b"..")
-            current.old_id, current.new_id = (None if set(i.decode()) <= NULL_SHA_CHARS else i.decode() for i in ids)
-        elif line.startswith(b"+++ "):
-            # git ends the name with a tab when it holds a space (names that end in a tab are quoted)
-            target = line[4:].removesuffix(b"\t")
-            if target == b"/dev/null":
-                current.deleted = True
-            else:
-                current.path = _strip_prefix(unquote_path(target), b"b/")
-        elif line.startswith((b"rename to ", b"copy to ")):
-            current.path = unquote_path(line.split(b" to ", 1)[1])
-        elif line.startswith(b"deleted file mode"):
-            current.deleted = True
-        elif line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
-            current.binary = True
-
-    def _hunk_body(self, text: bytes, position: int) -> int:
-        """Consume what of an open ``-U0`` hunk starts at ``position``: a run of removed lines, a
-        "\\ No newline at end of file", or a run of added lines (kept, minus their '+')."""
-        marker = text[position]
-        if marker == _PLUS:
-            found = _ADDED_RUN_END.search(text, position)
-            stop = found.start() + 1 if found else len(text)
-            lines = text.count(b"\n", position, stop)
-            if lines > self._hunk_left:  # more '+' lines than the header said: not from git
-                stop, lines = _after_newlines(text, position, self._hunk_left), self._hunk_left
-            self._keep(text, position, stop, lines)
-            return stop
-        if marker == _MINUS:
-            found = _REMOVED_RUN_END.search(text, position)
-            return found.start() + 1 if found else len(text)
-        if marker == _BACKSLASH:
-            return text.index(b"\n", position) + 1
-        self._close_hunk()  # the hunk was cut short; the line is read as a header
-        return position
-
-    def _keep(self, text: bytes, start: int, stop: int, lines: int) -> None:
-        """Added lines ``text[start:stop]`` (``lines`` of them, each starting with '+')."""
-        patch = self._current
-        self._hunk_left -= lines
-        self._hunk_lines += lines
-        if patch is not None and not patch.oversized:
-            patch.added_bytes += stop - start - lines
-            if patch.added_bytes > self._max_size:
-                patch.oversized = True
-                patch.hunks.clear()
-                self._hunk_parts.clear()
-            else:  # '\n+' only ever starts a line: the lines' content is not touched
-                self._hunk_parts.append(text[start + 1 : stop].replace(b"\n+", b"\n"))
-        if not self._hunk_left:
-            self._close_hunk()
-
-    def _close_hunk(self) -> None:
-        self._hunk_left = 0
-        if self._hunk_parts and self._current is not None:
-            data = b"".join(self._hunk_parts)
-            self._current.hunks.append((self._hunk_first, self._hunk_lines, data))
-        self._hunk_parts = []
-
-
-def _after_newlines(text: bytes, position: int, count: int) -> int:
-    """The offset just past the ``count``-th newline from ``position``."""
-    for _ in range(count):
-        position = text.index(b"\n", position) + 1
-    return position
-
-
 def _commit_info(header: bytes) -> CommitInfo:
     sha, author, email, stamp = header.split(b"\x00")
     date = datetime.fromtimestamp(int(stamp), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -463,7 +243,7 @@ def _is_binary_by_name(path: str) -> bool:
     return "." in name and name.rpartition(".")[2].lower() in BINARY_EXTENSIONS
 
 
-def _read_text(patch: _FilePatch, display: str, blobs: BlobReader, max_size: int) -> bytes | Skipped:
+def _read_text(patch: FilePatch, display: str, blobs: BlobReader, max_size: int) -> bytes | Skipped:
     """The new blob of a patch as text to scan (UTF-16 decoded), or why it cannot be scanned."""
     if patch.new_id is None:
         return Skipped(display, SkipReason.UNREADABLE, "blob id missing from the patch")
@@ -475,7 +255,7 @@ def _read_text(patch: _FilePatch, display: str, blobs: BlobReader, max_size: int
 
 
 def _blob_change(
-    patch: _FilePatch, display: str, commit: CommitInfo | None, blobs: BlobReader, max_size: int
+    patch: FilePatch, display: str, commit: CommitInfo | None, blobs: BlobReader, max_size: int
 ) -> BlobChange | Skipped:
     """A whole-file comparison for a notebook or a file git saw as binary (UTF-16 text)."""
     new_text = _read_text(patch, display, blobs, max_size)
@@ -489,7 +269,7 @@ def _blob_change(
 
 
 def _patch_items(
-    patch: _FilePatch, commit: CommitInfo | None, scope: GitScope, blobs: BlobReader, whole_blob: bool
+    patch: FilePatch, commit: CommitInfo | None, scope: GitScope, blobs: BlobReader, whole_blob: bool
 ) -> Iterator[GitItem]:
     """The items for one file of one commit (history: hunks) or of the index (whole blob)."""
     repo_path = os.fsdecode(patch.path)
@@ -537,7 +317,7 @@ def _hunk_chunks(hunks: list[tuple[int, int, bytes]], display: str, commit: Comm
         yield Chunk(path=display, data=b"".join(parts), first_line=start, commit=commit)
 
 
-def _staged_chunk(patch: _FilePatch, display: str, blobs: BlobReader, max_size: int) -> Chunk | Skipped:
+def _staged_chunk(patch: FilePatch, display: str, blobs: BlobReader, max_size: int) -> Chunk | Skipped:
     """The staged blob whole (context for multi-line secrets), reporting only its added lines."""
     text = _read_text(patch, display, blobs, max_size)
     if isinstance(text, Skipped):
@@ -548,6 +328,7 @@ def _staged_chunk(patch: _FilePatch, display: str, blobs: BlobReader, max_size: 
 
 _DIFF_OPTIONS = (
     "-U0",
+    "--inter-hunk-context=0",  # a diff.interHunkContext setting would bring context lines back
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -566,7 +347,7 @@ def iter_staged(scope: GitScope) -> Iterator[GitItem]:
 
 
 def history_arguments(rev_range: str | None, since: str | None, until: str | None) -> list[str]:
-    """``git log`` revision arguments: the range (default: every ref), date bounds."""
+    """``git rev-list`` revision arguments: the range (default: every ref), date bounds."""
     arguments = ["--all"] if not rev_range else rev_range.split()
     if since:
         arguments.append(f"--since={since}")
@@ -575,13 +356,11 @@ def history_arguments(rev_range: str | None, since: str | None, until: str | Non
     return arguments
 
 
-def iter_history(
+def iter_commits(
     scope: GitScope, rev_range: str | None = None, since: str | None = None, until: str | None = None
-) -> Iterator[GitItem]:
-    """Every line added by every commit in the range, oldest commit first (parents before
-    children, so a secret is first met where it was introduced). A merge is diffed against its
-    first parent: lines it brings from the merged branch were met on that branch already (the
-    scan reports each secret once), and lines written in the merge itself are met here."""
+) -> Iterator[str]:
+    """The commits of a history scan, parents before children (``--topo-order --reverse``, so
+    a secret is first met where it was introduced), limited to the scope's paths."""
     revisions = history_arguments(rev_range, since, until)
     for revision in revisions:
         if revision.startswith("-") and not revision.startswith(("--since=", "--until=", "--all")):
@@ -591,20 +370,140 @@ def iter_history(
         run_git(scope.root, "rev-list", "--max-count=1", *revisions, "--")
     elif not run_git(scope.root, "for-each-ref", "--count=1").strip() and not _has_head(scope.root):
         return  # an empty repository: nothing to scan
+    # --diff-merges as for the patches: with paths, it keeps the merges whose first-parent diff
+    # touches them (and so the walk, and its order, are those of `git log -p` with the option).
     command = _git_command(
         scope.root,
-        "log",
-        "-p",
-        *_DIFF_OPTIONS,
+        "rev-list",
         "--topo-order",
         "--reverse",
         "--diff-merges=first-parent",
-        LOG_FORMAT,
         *revisions,
         "--",
         *_pathspecs(scope),
     )
-    yield from _stream(command, scope, commit=None, whole_blob=False)
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        if process.stdout is None:  # pragma: no cover - Popen was given a PIPE
+            raise GitError("git rev-list has no output pipe")
+        _track_pipes(process)
+        try:
+            for line in process.stdout:
+                yield line.strip().decode("ascii")
+        finally:
+            _untrack_pipes(process)
+            process.stdout.close()
+            code = process.wait()
+        _raise_for(code, "rev-list", errors)
+
+
+# Commits per request to diff-tree: their names must fit in the pipe (64 KB on Linux) while git
+# is busy writing patches nobody reads until the request is written.
+MAX_REQUEST_COMMITS = 512
+# diff-tree echoes a line that is not an object name, flushed: the end of a request's patches.
+_END_OF_REQUEST = b"leakvault-end-of-request\n"
+
+
+class HistoryReader:
+    """What given commits added: one long-lived ``git diff-tree --stdin`` prints each commit's
+    patch against its first parent (what ``git log -p --diff-merges=first-parent`` prints, read
+    for any commits in any order, so a pool's workers each read their own share of a history).
+
+    A merge is diffed against its first parent: lines it brings from the merged branch were met
+    on that branch already (the scan reports each secret once), and lines written in the merge
+    itself are met here. ``items()`` must be read to the end before the next call."""
+
+    def __init__(self, scope: GitScope) -> None:
+        self._scope = scope
+        self._blobs = BlobReader(scope.root)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._errors: IO[bytes] | None = None
+
+    def __enter__(self) -> HistoryReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def items(self, commits: Iterable[str]) -> Iterator[GitItem]:
+        """The items of ``commits``, in their order (a commit that added nothing has none)."""
+        commits = iter(commits)
+        while request := list(islice(commits, MAX_REQUEST_COMMITS)):
+            info: CommitInfo | None = None
+            last_header: bytes | None = None
+            for header, patch in self._patches(request):
+                if header is not None and header != last_header:
+                    last_header, info = header, _commit_info(header)
+                yield from _patch_items(patch, info, self._scope, self._blobs, whole_blob=False)
+
+    def _patches(self, commits: list[str]) -> FilePatches:
+        process = self._start()
+        if process.stdin is None or process.stdout is None:  # pragma: no cover - Popen was given PIPEs
+            raise GitError("git diff-tree has no pipes")
+        finished = False
+        try:
+            process.stdin.write("".join(f"{commit}\n" for commit in commits).encode("ascii") + _END_OF_REQUEST)
+            process.stdin.flush()
+            yield from read_patches(block_reader(process.stdout), self._scope.max_size, _END_OF_REQUEST)
+            finished = True
+        except (EOFError, BrokenPipeError):
+            finished = True
+            self.close()  # raises git's own message if it failed
+            raise GitError("git diff-tree stopped before printing every patch") from None
+        finally:
+            if not finished:  # abandoned halfway: the rest of its output would start the next request
+                self._stop(report=False)
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            # The file lives as long as the process; `close` closes it.
+            self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+            command = _git_command(
+                self._scope.root,
+                "diff-tree",
+                "--stdin",
+                "-r",
+                "-p",
+                "--root",
+                "--diff-merges=first-parent",
+                *_DIFF_OPTIONS,
+                COMMIT_FORMAT,
+                "--",
+                *_pathspecs(self._scope),
+            )
+            pipe = subprocess.PIPE
+            self._process = subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=self._errors)
+            _track_pipes(self._process)
+        return self._process
+
+    def _stop(self, report: bool) -> None:
+        """Stop git; with ``report``, a `GitError` if it had failed."""
+        self._blobs.close()
+        process, errors, self._process, self._errors = self._process, self._errors, None, None
+        if process is None or errors is None:
+            return
+        _untrack_pipes(process)
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    pipe.close()
+        code = process.wait()
+        with errors:
+            if report:
+                _raise_for(code, "diff-tree", errors)
+
+    def close(self) -> None:
+        """Stop git (the reader starts it again if asked for more); `GitError` if git had failed."""
+        self._stop(report=True)
+
+
+def iter_history(
+    scope: GitScope, rev_range: str | None = None, since: str | None = None, until: str | None = None
+) -> Iterator[GitItem]:
+    """Every line added by every commit in the range, oldest commit first (see `iter_commits`
+    and `HistoryReader`)."""
+    with HistoryReader(scope) as reader:
+        yield from reader.items(iter_commits(scope, rev_range, since, until))
 
 
 def _pathspecs(scope: GitScope) -> list[str]:
@@ -620,6 +519,15 @@ def _has_head(root: str) -> bool:
     except GitError:
         return False
     return True
+
+
+def _raise_for(code: int, name: str, errors: IO[bytes]) -> None:
+    """A `GitError` with git's first line of ``errors`` if it failed (a signal we sent is no failure)."""
+    if code <= 0:
+        return
+    errors.seek(0)
+    message = errors.read().decode("utf-8", "replace").strip().splitlines()
+    raise GitError(f"git {name} failed: {message[0] if message else 'exit ' + str(code)}")
 
 
 def _stream(command: list[str], scope: GitScope, commit: CommitInfo | None, whole_blob: bool) -> Iterator[GitItem]:
@@ -642,7 +550,4 @@ def _stream(command: list[str], scope: GitScope, commit: CommitInfo | None, whol
             _untrack_pipes(process)
             process.stdout.close()
             code = process.wait()
-        if code != 0:
-            errors.seek(0)
-            message = errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {command[5]} failed: {message[0] if message else 'exit ' + str(code)}")
+        _raise_for(code, command[5], errors)
