@@ -1,15 +1,20 @@
 """GitPython against git plumbing for the two git sources (history and the index).
 
 Builds a synthetic repository with ``git fast-import`` (so the benchmark needs no network and no
-corpus) and times how long each approach takes to produce every added line:
+corpus), or takes an existing one (``--repo``), and times how long each approach takes to produce
+every added line:
 
-- ``plumbing log -p``: what leakvault uses, one ``git log -p -U0`` streamed and parsed;
-- ``plumbing diff-tree --stdin``: ``git rev-list | git diff-tree --stdin -p``, also one stream;
+- ``rev-list + diff-tree --stdin``: what leakvault uses (`gitsource.iter_history`): ``git
+  rev-list`` names the commits, one long-lived ``git diff-tree --stdin -p -U0`` prints their
+  patches, parsed in blocks (`gitpatch`);
+- ``log -p``: one ``git log -p -U0`` walk, parsed by the same parser (what leakvault used before);
+- ``diff-tree, lines counted``: the raw git pipeline with a trivial line count, for git's own cost;
 - ``GitPython``: ``Commit.diff(parent, create_patch=True)``, the library's own API;
-- staged: ``git diff --cached`` + ``cat-file --batch`` against GitPython's ``index.diff("HEAD")``.
+- staged: ``git diff --cached`` + ``cat-file --batch`` against GitPython's ``index.diff("HEAD")``;
+- full ``scan --git`` in one process and with a pool of two workers.
 
-Run: ``python benchmarks/bench_git_sources.py [--commits 2000]``. Results go to stdout (and are
-quoted in docs/git.md).
+Run: ``python benchmarks/bench_git_sources.py [--commits 2000] [--repo PATH]``. Results go to
+stdout (and are quoted in docs/git.md).
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
+from leakvault.scanner.engine import Scanner
+from leakvault.scanner.gitpatch import COMMIT_FORMAT
 from leakvault.scanner.gitscan import scan_history, scan_staged
-from leakvault.scanner.gitsource import iter_history, iter_staged, make_scope
+from leakvault.scanner.gitsource import _DIFF_OPTIONS, _git_command, _stream, iter_history, iter_staged, make_scope
 from leakvault.scanner.model import Chunk
 
 FILES = 60
@@ -62,15 +70,22 @@ def build_repository(path: Path, commits: int, seed: int = 7) -> None:
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True)
 
 
-def count_plumbing_log(root: Path) -> int:
+def count_plumbing_history(root: Path) -> int:
     scope = make_scope((), 25 * 1024 * 1024, cwd=str(root))
     return sum(len(item.data) for item in iter_history(scope) if isinstance(item, Chunk))
+
+
+def count_log_walk(root: Path) -> int:
+    scope = make_scope((), 25 * 1024 * 1024, cwd=str(root))
+    options = ("--topo-order", "--reverse", "--diff-merges=first-parent", COMMIT_FORMAT, "--all")
+    command = _git_command(scope.root, "log", "-p", *_DIFF_OPTIONS, *options)
+    return sum(len(item.data) for item in _stream(command, scope, None, whole_blob=False) if isinstance(item, Chunk))
 
 
 def count_diff_tree(root: Path) -> int:
     revs = subprocess.Popen(["git", "rev-list", "--reverse", "--topo-order", "--all"], cwd=root, stdout=subprocess.PIPE)
     tree = subprocess.Popen(
-        ["git", "diff-tree", "--stdin", "-r", "-p", "-U0", "--no-color", "--root", "-M"],
+        ["git", "diff-tree", "--stdin", "-r", "-p", "-U0", "--no-color", "--root", "-M", "--diff-merges=first-parent"],
         cwd=root,
         stdin=revs.stdout,
         stdout=subprocess.PIPE,
@@ -93,6 +108,10 @@ def count_gitpython(root: Path) -> int:
             patch = diff.diff if isinstance(diff.diff, bytes) else b""
             added += sum(len(line) - 1 for line in patch.split(b"\n") if line.startswith(b"+"))
     return added
+
+
+def count_findings(scanner: Scanner, jobs: int) -> int:
+    return len(scan_history(scanner, jobs=jobs).findings)
 
 
 def stage_changes(root: Path, files: int) -> None:
@@ -119,14 +138,14 @@ def count_gitpython_staged(root: Path) -> int:
     return total
 
 
-def timed(label: str, function: Callable[[], int], repeat: int = 3) -> float:
+def timed(label: str, function: Callable[[], int], repeat: int = 3, unit: str = "bytes") -> float:
     best = float("inf")
     result = 0
     for _ in range(repeat):
         start = time.perf_counter()
         result = function()
         best = min(best, time.perf_counter() - start)
-    print(f"  {label:<32} {best:8.3f} s   ({result} bytes)")
+    print(f"  {label:<36} {best:8.3f} s   ({result} {unit})")
     return best
 
 
@@ -134,24 +153,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--staged-files", type=int, default=200)
+    parser.add_argument("--repo", type=Path, help="time history on this repository instead (no staged part)")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory) / "repo"
-        start = time.perf_counter()
-        build_repository(root, arguments.commits)
-        print(f"repository: {arguments.commits} commits, {FILES} files ({time.perf_counter() - start:.1f} s to build)")
+        root = arguments.repo.resolve() if arguments.repo else Path(directory) / "repo"
+        if not arguments.repo:
+            start = time.perf_counter()
+            build_repository(root, arguments.commits)
+            print(
+                f"repository: {arguments.commits} commits, {FILES} files ({time.perf_counter() - start:.1f} s to build)"
+            )
         os.chdir(root)
         print("history, every added line:")
-        timed("plumbing git log -p (ours)", lambda: count_plumbing_log(root))
-        timed("plumbing diff-tree --stdin", lambda: count_diff_tree(root))
-        timed("GitPython Commit.diff", lambda: count_gitpython(root), repeat=1)
+        timed("rev-list + diff-tree --stdin (ours)", lambda: count_plumbing_history(root))
+        timed("log -p, same parser", lambda: count_log_walk(root))
+        timed("diff-tree, lines counted", lambda: count_diff_tree(root))
+        if not arguments.repo:
+            timed("GitPython Commit.diff", lambda: count_gitpython(root), repeat=1)
         scanner = build_scanner(ScanConfig())
-        timed("full scan --git (parse + rules)", lambda: len(scan_history(scanner).findings), repeat=1)
+        for jobs in (1, 2):
+            timed(f"full scan --git --jobs {jobs}", partial(count_findings, scanner, jobs), 1, "findings")
+        if arguments.repo:
+            return
         stage_changes(root, arguments.staged_files)
         print(f"index, {arguments.staged_files} staged files:")
         timed("plumbing diff --cached + cat-file", lambda: count_plumbing_staged(root))
         timed("GitPython index.diff('HEAD')", lambda: count_gitpython_staged(root))
-        timed("full scan --staged", lambda: len(scan_staged(scanner).findings), repeat=1)
+        timed("full scan --staged", lambda: len(scan_staged(scanner).findings), 1, "findings")
 
 
 if __name__ == "__main__":
