@@ -29,10 +29,12 @@ from leakvault.scanner.gitsource import (
     _DIFF_OPTIONS,
     GitItem,
     GitScope,
+    HistoryReader,
     _git_command,
     _pathspecs,
     _stream,
     history_arguments,
+    iter_commits,
     iter_history,
     make_scope,
 )
@@ -304,3 +306,21 @@ def test_staged_runs_never_load_the_pool(tmp_path: Path, rng: random.Random) -> 
         [sys.executable, "-c", script], cwd=repo.path, capture_output=True, text=True, check=True
     )
     assert completed.stdout.split() == ["1", "False", "False"]
+
+
+def test_a_reader_left_halfway_starts_afresh(history: tuple[GitRepo, list[str]]) -> None:
+    """Stopping after one item (as `scan --fix` does once it knows enough) stops git; the next
+    request to the same reader gets whole, correct patches; no git process is left."""
+    repo, _ = history
+    scope = make_scope((), 25 << 20, cwd=str(repo.path))
+    commits = list(iter_commits(scope))
+    expected = _described(iter_history(scope))
+    with HistoryReader(scope) as reader:
+        first = next(iter(reader.items(commits)))
+        assert _described(iter([first])) == expected[:1]
+        assert _described(reader.items(commits)) == expected
+    walk = iter_history(scope)
+    next(walk)
+    walk.close()
+    if Path("/proc/self/cmdline").exists():
+        assert _git_children_of(repo.path) == []

@@ -27,7 +27,7 @@ import contextlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -499,7 +499,7 @@ class HistoryReader:
 
 def iter_history(
     scope: GitScope, rev_range: str | None = None, since: str | None = None, until: str | None = None
-) -> Iterator[GitItem]:
+) -> Generator[GitItem, None, None]:
     """Every line added by every commit in the range, oldest commit first (see `iter_commits`
     and `HistoryReader`)."""
     with HistoryReader(scope) as reader:
