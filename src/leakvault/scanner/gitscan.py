@@ -139,23 +139,35 @@ def _task_size(bytes_per_commit: float) -> int:
 def _pooled(
     scanner: Scanner, scope: GitScope, commits: Iterator[str], jobs: int, bytes_per_commit: float
 ) -> Iterator[_Outcome | Skipped]:
+    """Hand ``commits`` out to a pool in lists of about `TASK_BYTES` of added lines, as
+    estimated from the lists that came back (half the weight to the latest: an initial import
+    of a whole tree is often followed by thousands of small commits)."""
     global _worker_scanner, _worker_scope
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     scanner.prepare(int(bytes_per_commit * _task_size(bytes_per_commit) * jobs))
     _worker_scanner, _worker_scope = scanner, scope
-    in_flight: deque[Future[list[_Outcome | Skipped]]] = deque()
+    in_flight: deque[tuple[Future[list[_Outcome | Skipped]], int]] = deque()
+
+    def take() -> list[_Outcome | Skipped]:
+        nonlocal bytes_per_commit
+        future, count = in_flight.popleft()
+        outcomes = future.result()
+        scanned = sum(outcome.bytes_scanned for outcome in outcomes if isinstance(outcome, _Outcome))
+        bytes_per_commit = (bytes_per_commit + scanned / count) / 2
+        return outcomes
+
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=get_context("fork"), initializer=release_inherited_pipes
     ) as pool:
         while batch := list(islice(commits, _task_size(bytes_per_commit))):
-            in_flight.append(pool.submit(_scan_commits, batch))
+            in_flight.append((pool.submit(_scan_commits, batch), len(batch)))
             # Take finished lists as they come, in order; wait only when too many are out.
-            while in_flight and (len(in_flight) > IN_FLIGHT_PER_JOB * jobs or in_flight[0].done()):
-                yield from in_flight.popleft().result()
+            while in_flight and (len(in_flight) > IN_FLIGHT_PER_JOB * jobs or in_flight[0][0].done()):
+                yield from take()
         while in_flight:
-            yield from in_flight.popleft().result()
+            yield from take()
 
 
 def _scan_commits(commits: list[str]) -> list[_Outcome | Skipped]:
