@@ -24,7 +24,6 @@ from leakvault.scanner.api import POOL_MIN_BYTES, POOL_MIN_FILES, default_jobs, 
 from leakvault.scanner.derived import expand_chunk
 from leakvault.scanner.engine import Scanner
 from leakvault.scanner.gitsource import (
-    MAX_REQUEST_COMMITS,
     BlobChange,
     GitItem,
     GitScope,
@@ -42,8 +41,13 @@ if TYPE_CHECKING:
 
 # A worker is handed about this many bytes of added lines at a time (estimated from the commits
 # seen so far): enough that handing out costs nothing, little enough to keep both workers busy
-# to the end.
+# to the end; and at most this many commits (git diffs a small commit in ~0.3 ms, handing out a
+# list costs about as much as one).
 TASK_BYTES = 1 << 20
+TASK_MAX_COMMITS = 64
+# Many small commits cost git more than their bytes tell (a diff per commit): a history of this
+# many commits goes to a pool whatever its size. A pre-push range of a few commits never does.
+POOL_MIN_COMMITS = 256
 IN_FLIGHT_PER_JOB = 3
 
 # Set in the parent before forking; workers inherit them.
@@ -105,18 +109,18 @@ def _item_bytes(item: GitItem) -> int:
 
 
 def _doubling(commits: Iterator[str]) -> Iterator[list[str]]:
-    """Lists of 1, 2, 4, ... commits: the scan can decide on a pool after little work either way."""
+    """Lists of 1, 2, 4, ... 64 commits: the scan can decide on a pool after little work either way."""
     size = 1
     while batch := list(islice(commits, size)):
         yield batch
-        size = min(size * 2, MAX_REQUEST_COMMITS)
+        size = min(size * 2, TASK_MAX_COMMITS)
 
 
 def _history_outcomes(
     scanner: Scanner, scope: GitScope, commits: Iterator[str], jobs: int
 ) -> Iterator[_Outcome | Skipped]:
     """Each history item's outcome, in commit order: the first commits' in this process, the
-    rest's from a pool once those pass both of the directory scan's pool thresholds."""
+    rest's from a pool once those pass both of the directory scan's pool thresholds (or are many)."""
     seen_commits = seen_items = seen_bytes = 0
     with HistoryReader(scope) as reader:  # closed before the pool forks: workers start their own
         for batch in _doubling(commits):
@@ -125,7 +129,8 @@ def _history_outcomes(
                 seen_items += 1
                 seen_bytes += _item_bytes(item)
             seen_commits += len(batch)
-            if jobs > 1 and seen_items >= POOL_MIN_FILES and seen_bytes >= POOL_MIN_BYTES:
+            large = seen_items >= POOL_MIN_FILES and seen_bytes >= POOL_MIN_BYTES
+            if jobs > 1 and (large or seen_commits >= POOL_MIN_COMMITS):
                 break
         else:
             return
@@ -133,7 +138,7 @@ def _history_outcomes(
 
 
 def _task_size(bytes_per_commit: float) -> int:
-    return max(1, min(MAX_REQUEST_COMMITS, int(TASK_BYTES / max(bytes_per_commit, 1.0))))
+    return max(1, min(TASK_MAX_COMMITS, int(TASK_BYTES / max(bytes_per_commit, 1.0))))
 
 
 def _pooled(
