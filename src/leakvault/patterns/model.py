@@ -32,6 +32,10 @@ class Rule:
     entropy: float | None = None
     checksum: str | None = None
     path: str | None = None  # only files whose relative path matches this regex
+    # A cheap necessary condition for the reference engine: a Python `re` pattern (always
+    # case-insensitive) that matches at the start of the first keyword occurrence inside every
+    # match. Keyword hits where it fails are not searched (see scanner/prefilter.py).
+    gate: str | None = None
     references: tuple[str, ...] = ()
     remediation: str = ""
     tags: tuple[str, ...] = ()

@@ -179,16 +179,19 @@ class Scanner:
         if self.engine_for(expected_bytes) == "regex":
             _ = self.prefilter
 
-    def locate(self, data: bytes) -> Located:
-        """The rules that may match ``data``, each with the regions to search (None: all of it)."""
+    def locate(self, data: bytes, path: str | None = None) -> Located:
+        """The rules that may match ``data``, each with the regions to search (None: all of it).
+        With ``path``, the reference engine leaves out rules limited to other paths."""
         locator = self.hyperscan if self.engine_for(len(data)) == "hyperscan" else None
         self._bytes_seen += len(data)
-        return (locator or self.prefilter).locate(data)
+        if locator is not None:
+            return locator.locate(data)
+        return self.prefilter.locate(data, path)
 
     def candidates(self, chunk: Chunk, result: ChunkResult) -> list[Candidate]:
         """Locate and detect: every candidate of every located rule, before filters."""
         found: list[Candidate] = []
-        located = self.locate(chunk.data)
+        located = self.locate(chunk.data, chunk.path)
         text: str | None = None
         for index in sorted(located):
             rule = self.rules[index]

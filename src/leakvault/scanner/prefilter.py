@@ -15,9 +15,13 @@ keyword, overlapping ones included, so both locate exactly the same regions.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from leakvault.patterns.loader import compile_gate
 from leakvault.scanner.detect import EngineRule, Region, Starts
 
 SLICE_BYTES = 1 << 20
@@ -82,6 +86,83 @@ def _merged(windows: list[Region], mode: int, unsorted: bool) -> list[Region] | 
     return merged
 
 
+@dataclass(frozen=True, slots=True)
+class _KeywordTable:
+    """Per keyword index: the rules owning it, and the gate they share (None: keep every hit)."""
+
+    owners: list[tuple[int, ...]]
+    gates: list[str | None]
+
+
+def _union_gate(gates: Sequence[str | None]) -> str | None:
+    """One gate passing wherever any of ``gates`` passes; None if some owner has no gate.
+
+    Gates that begin alike (a family's shared identifier scan) are joined behind that beginning,
+    ``P(?:A|B)`` rather than ``PA|PB``: the same matches, but the scan runs once per hit."""
+    if not gates or any(gate is None for gate in gates):
+        return None
+    distinct = sorted({gate for gate in gates if gate is not None})
+    if len(distinct) == 1:
+        return distinct[0]
+    distinct = sorted({branch for gate in distinct for branch in _branches(gate)})
+    groups: dict[str, list[str]] = {}
+    for gate in distinct:
+        groups.setdefault(gate[:8], []).append(gate)
+    parts = [_factored(members) for members in groups.values()]
+    return parts[0] if len(parts) == 1 else "|".join(f"(?:{part})" for part in parts)
+
+
+def _branches(pattern: str) -> list[str]:
+    """``pattern`` split at its top-level ``|`` (outside groups and classes): its alternatives."""
+    branches: list[str] = []
+    depth, start, index, in_class = 0, 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern.startswith("^]", index + 1):
+                index += 2
+            elif pattern.startswith("]", index + 1):
+                index += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    branches.append(pattern[start:])
+    return branches
+
+
+def _factored(members: list[str]) -> str:
+    """``members`` as one alternation behind their longest shared beginning that is a pattern of
+    its own, followed in each member by a group (so the split cannot cut a quantifier off)."""
+    if len(members) > 1:
+        prefix = os.path.commonprefix(members)  # noqa: RUF071 - text, not paths
+        while prefix:
+            rests = [member[len(prefix) :] for member in members]
+            if all(rest.startswith("(") for rest in rests) and _compiles(prefix, *rests):
+                return prefix + "(?:" + "|".join(rests) + ")"
+            prefix = prefix[:-1]
+    return "|".join(f"(?:{member})" for member in members)
+
+
+def _compiles(*patterns: str) -> bool:
+    try:
+        for pattern in patterns:
+            re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
 def _rust_automata() -> Any:
     """The `ahocorasick_rs` module, or None where its wheel is not installed."""
     try:
@@ -123,13 +204,17 @@ class KeywordPrefilter:
 
     __slots__ = (
         "_automaton",
+        "_gates",
         "_keyword_text",
         "_keywordless",
         "_keywords",
         "_overlap",
         "_owners",
+        "_path_patterns",
+        "_path_rules",
         "_prefer_rust",
         "_rules",
+        "_tables",
     )
 
     def __init__(self, rules: Sequence[EngineRule], *, prefer_rust: bool = True) -> None:
@@ -148,6 +233,16 @@ class KeywordPrefilter:
         self._automaton = _Automaton(self._keywords, prefer_rust) if owners else None
         self._keywordless = tuple(keywordless)
         self._overlap = max((len(keyword) for keyword in owners), default=1) - 1
+        # Per keyword: the gate every owner shares (the union of their gates), when all its owners
+        # have one; its hits are filtered as they are collected, so a flood of gated keywords (a
+        # log full of "token") never accumulates. Compiled on first use.
+        self._gates: dict[str, Any] = {}
+        # Rules limited to some paths (Dockerfiles, .tf files...) take no part in other files:
+        # neither their hits nor their gates, which may be looser than the rest of their family's.
+        self._path_rules = tuple(rule.index for rule in rules if rule.rule.path)
+        self._path_patterns: dict[int, Any] = {}
+        self._tables: dict[frozenset[int], _KeywordTable] = {}
+        self._table(frozenset())
 
     def _slices(self, data: bytes, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
         """(offset, floor, lowered text) pieces covering data[start:]. Each piece starts the
@@ -160,20 +255,57 @@ class KeywordPrefilter:
             yield low, position, data[low : position + SLICE_BYTES].lower()
             position += SLICE_BYTES
 
-    def locate(self, data: bytes) -> Located:
-        """Rules whose keywords occur in ``data``, each with the regions its regex must search."""
+    def _table(self, inactive: frozenset[int]) -> _KeywordTable:
+        """Owners and shared gates per keyword, without the ``inactive`` rules."""
+        table = self._tables.get(inactive)
+        if table is None:
+            owners = [tuple(i for i in indices if i not in inactive) for indices in self._owners]
+            gates = [_union_gate([self._rules[i].rule.gate for i in indices]) for indices in owners]
+            table = self._tables[inactive] = _KeywordTable(owners, gates)
+        return table
+
+    def _inactive(self, path: str | None) -> frozenset[int]:
+        """The path-limited rules that cannot report in ``path`` (none when the path is unknown)."""
+        if path is None or not self._path_rules:
+            return frozenset()
+        inactive = []
+        for index in self._path_rules:
+            pattern = self._path_patterns.get(index)
+            if pattern is None:
+                import regex
+
+                pattern = self._path_patterns[index] = regex.compile(self._rules[index].rule.path or "")
+            if not pattern.search(path):
+                inactive.append(index)
+        return frozenset(inactive)
+
+    def locate(self, data: bytes, path: str | None = None) -> Located:
+        """Rules whose keywords occur in ``data``, each with the regions its regex must search.
+        With ``path``, rules limited to other paths are left out."""
         found: Located = dict.fromkeys(self._keywordless)
         if self._automaton is None:
             return found
-        starts = self._keyword_starts(data, found)
+        table = self._table(self._inactive(path))
+        starts = self._keyword_starts(data, found, table)
         # Windows per rule, keyword by keyword: tight loops per mode instead of per-hit dispatch.
         windows: dict[int, list[Region]] = {}
         modes: dict[int, int] = {}
-        for keyword, positions in starts.items():
+        for keyword, hits in starts.items():
             length = len(self._keywords[keyword])
-            for index in self._owners[keyword]:
+            shared_gate = table.gates[keyword]
+            gated: dict[str, list[int]] = {}
+            for index in table.owners[keyword]:
                 if index in found and found[index] is None:
                     continue
+                positions = hits
+                own_gate = self._rules[index].rule.gate
+                if own_gate is not None and own_gate != shared_gate:
+                    positions = gated.get(own_gate)  # type: ignore[assignment]
+                    if positions is None:
+                        match = self._gate(own_gate)
+                        positions = gated[own_gate] = [start for start in hits if match(data, start)]
+                    if not positions:
+                        continue
                 mode = modes.get(index)
                 if mode is None:
                     mode = modes[index] = _window_width(self._rules[index])
@@ -195,7 +327,7 @@ class KeywordPrefilter:
                 found[index] = _merged(collected, modes[index], len(starts) > 1)
         return found
 
-    def _keyword_starts(self, data: bytes, found: Located) -> dict[int, list[int]]:
+    def _keyword_starts(self, data: bytes, found: Located, table: _KeywordTable) -> dict[int, list[int]]:
         """Start offsets of every keyword occurrence, by keyword (ascending). A flood of hits (a
         pathological file) stops recording: every rule seen so far is marked whole-chunk in
         ``found`` and the rest of the chunk is only checked for keywords of undecided rules."""
@@ -203,22 +335,42 @@ class KeywordPrefilter:
         starts: dict[int, list[int]] = {}
         hits = 0
         for offset, floor, text in self._slices(data):
-            occurrences = self._automaton.occurrences(text)
-            for keyword, first, last in occurrences:
+            piece: dict[int, list[int]] = {}
+            for keyword, first, last in self._automaton.occurrences(text):
                 if offset + last <= floor:
                     continue
-                positions = starts.get(keyword)
+                positions = piece.get(keyword)
                 if positions is None:
-                    starts[keyword] = [offset + first]
+                    piece[keyword] = [offset + first]
                 else:
                     positions.append(offset + first)
-                hits += 1
-                if hits > MAX_HITS:
-                    for keyword_seen in starts:
-                        found.update(dict.fromkeys(self._owners[keyword_seen]))
-                    self._presence_only(data, offset + last - 1, found)
-                    return {}
+            for keyword, positions in piece.items():
+                if not table.owners[keyword]:
+                    continue
+                gate = table.gates[keyword]
+                if gate is not None:
+                    match = self._gate(gate)
+                    positions = [start for start in positions if match(data, start)]
+                    if not positions:
+                        continue
+                kept = starts.get(keyword)
+                if kept is None:
+                    starts[keyword] = positions
+                else:
+                    kept.extend(positions)
+                hits += len(positions)
+            if hits > MAX_HITS:
+                for keyword_seen in starts:
+                    found.update(dict.fromkeys(table.owners[keyword_seen]))
+                self._presence_only(data, offset + len(text), found)
+                return {}
         return starts
+
+    def _gate(self, source: str) -> Any:
+        match = self._gates.get(source)
+        if match is None:
+            match = self._gates[source] = compile_gate(source).match
+        return match
 
     def _presence_only(self, data: bytes, start: int, found: Located) -> None:
         """Finish a chunk with too many hits: every rule seen searches the whole chunk; the rest of
