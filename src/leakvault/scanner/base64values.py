@@ -13,9 +13,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 from collections.abc import Iterator
-
-import regex
 
 from leakvault.scanner.model import Chunk
 
@@ -40,11 +39,13 @@ MIN_ENCODED = 16
 MIN_DECODED = 8
 # A value after ':' or '=' (quoted or not) that is all base64 (standard or URL-safe alphabet) and
 # ends its line, allowing closing brackets, a trailing comma/semicolon or a comment.
-VALUE = regex.compile(
+# Python's `re` (about twice as fast as `regex` here, and this runs over every config file); the
+# runs are possessive because nothing after them can match a base64 character anyway.
+VALUE = re.compile(
     rb"""[:=][ \t]*["']?
-    ([A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_\-]{16,}={0,2})
+    ([A-Za-z0-9+/]{16,}+={0,2}|[A-Za-z0-9_\-]{16,}+={0,2})
     ["']?[ \t]*[,;}\]]*[ \t]*(?:\#[^\n]*)?\r?$""",
-    regex.MULTILINE | regex.VERBOSE,
+    re.MULTILINE | re.VERBOSE,
 )
 
 
