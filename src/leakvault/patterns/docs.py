@@ -40,6 +40,9 @@ _SEVERITY_WHY = {
     "low": "Severity low: limited or test-only access; worth cleaning up, rarely an incident.",
 }
 
+# Past this many, a rule's keywords are summed up (the generic rules list over a hundred names).
+MAX_KEYWORDS_SHOWN = 12
+
 
 def family(rule: Rule) -> str:
     """The rule file a rule came from, without directory and extension (``rules/aws.toml`` -> aws)."""
@@ -58,7 +61,10 @@ def _shown_example(rule: Rule) -> str | None:
 
 
 def _matching(rule: Rule) -> str:
-    parts = [f"keywords {', '.join(f'`{k}`' for k in rule.keywords)}" if rule.keywords else "no keywords"]
+    shown = rule.keywords[:MAX_KEYWORDS_SHOWN]
+    more = len(rule.keywords) - len(shown)
+    listed = ", ".join(f"`{k}`" for k in shown) + (f" and {more} more (`leakvault rules show`)" if more else "")
+    parts = [f"keywords {listed}" if rule.keywords else "no keywords"]
     if rule.checksum:
         parts.append(f"checksum `{rule.checksum}`")
     if rule.entropy is not None:

@@ -15,6 +15,7 @@ keyword, overlapping ones included, so both locate exactly the same regions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -92,6 +93,12 @@ class _KeywordTable:
 
     owners: list[tuple[int, ...]]
     gates: list[str | None]
+
+
+def _scoped_flags(pattern: str) -> str:
+    """``(?i)x`` as ``(?i:x)``, so that the pattern can be one alternative among others."""
+    flags = re.match(r"\(\?([a-zA-Z]+)\)", pattern)
+    return f"(?{flags.group(1)}:{pattern[flags.end() :]})" if flags else pattern
 
 
 def _union_gate(gates: Sequence[str | None]) -> str | None:
@@ -268,16 +275,19 @@ class KeywordPrefilter:
         """The path-limited rules that cannot report in ``path`` (none when the path is unknown)."""
         if path is None or not self._path_rules:
             return frozenset()
-        inactive = []
-        for index in self._path_rules:
-            pattern = self._path_patterns.get(index)
-            if pattern is None:
-                import regex
+        import regex
 
-                pattern = self._path_patterns[index] = regex.compile(self._rules[index].rule.path or "")
-            if not pattern.search(path):
-                inactive.append(index)
-        return frozenset(inactive)
+        if not self._path_patterns:
+            for index in self._path_rules:
+                self._path_patterns[index] = regex.compile(self._rules[index].rule.path or "")
+            # Most files match none of these paths: one search of them all answers for those.
+            scoped = [_scoped_flags(self._rules[index].rule.path or "") for index in self._path_rules]
+            with contextlib.suppress(regex.error):  # then each pattern is searched on its own
+                self._path_patterns[-1] = regex.compile("|".join(f"(?:{p})" for p in scoped))
+        combined = self._path_patterns.get(-1)
+        if combined is not None and not combined.search(path):
+            return frozenset(self._path_rules)
+        return frozenset(index for index in self._path_rules if not self._path_patterns[index].search(path))
 
     def locate(self, data: bytes, path: str | None = None) -> Located:
         """Rules whose keywords occur in ``data``, each with the regions its regex must search.
