@@ -278,12 +278,14 @@ class KeywordPrefilter:
         import regex
 
         if not self._path_patterns:
+            # Searched backwards ("(?r)": the same matches exist): path patterns end in "$", so a
+            # backward search fails at once where a forward one tries every start (~9x faster).
             for index in self._path_rules:
-                self._path_patterns[index] = regex.compile(self._rules[index].rule.path or "")
+                self._path_patterns[index] = regex.compile("(?r)" + _scoped_flags(self._rules[index].rule.path or ""))
             # Most files match none of these paths: one search of them all answers for those.
             scoped = [_scoped_flags(self._rules[index].rule.path or "") for index in self._path_rules]
             with contextlib.suppress(regex.error):  # then each pattern is searched on its own
-                self._path_patterns[-1] = regex.compile("|".join(f"(?:{p})" for p in scoped))
+                self._path_patterns[-1] = regex.compile("(?r)" + "|".join(f"(?:{p})" for p in scoped))
         combined = self._path_patterns.get(-1)
         if combined is not None and not combined.search(path):
             return frozenset(self._path_rules)

@@ -1,0 +1,75 @@
+"""The reference engine's gates and path-limited rules, at the level of `KeywordPrefilter`."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import regex
+
+from leakvault.patterns.examples import expand
+from leakvault.patterns.loader import compile_gate, load_builtin_rules
+from leakvault.scanner.config import ScanConfig
+from leakvault.scanner.engine import Scanner
+from leakvault.scanner.model import Chunk
+from leakvault.scanner.prefilter import _branches, _union_gate
+
+RULES = load_builtin_rules()
+PATHS = [
+    "a/b.py",
+    "Dockerfile",
+    "svc/Dockerfile.prod",
+    "infra/main.tf",
+    "k8s/secret.yaml",
+    "deploy/x.YML",
+    ".env",
+    "config/.env.local",
+    "app.properties",
+    "dir.yaml/readme.md",
+    "weird/Dockerfile/inner.c",
+    "credentials",
+    "a/credentials.json",
+]
+
+
+@pytest.fixture(scope="module")
+def scanner() -> Scanner:
+    return Scanner(RULES, ScanConfig(), engine="regex")
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_inactive_rules_are_exactly_those_whose_path_pattern_fails(scanner: Scanner, path: str) -> None:
+    prefilter = scanner.prefilter
+    expected = {rule.index for rule in scanner.rules if rule.rule.path and not regex.search(rule.rule.path, path)}
+    assert prefilter._inactive(path) == expected
+    assert prefilter._inactive(None) == frozenset()
+
+
+def test_a_path_limited_rule_is_located_only_in_its_files(scanner: Scanner) -> None:
+    value = expand("{alnum:24}", None, random.Random(3))
+    data = f"ENV DB_PASSWORD {value}\n".encode()  # the space form: only the Dockerfile rule reads it
+    docker = next(rule for rule in scanner.rules if rule.rule.id == "generic-dockerfile-env")
+    assert docker.index in scanner.prefilter.locate(data, "Dockerfile")
+    assert docker.index not in scanner.prefilter.locate(data, "notes.py")
+    assert "generic-dockerfile-env" in {f.rule_id for f in scanner.scan_chunk(Chunk("Dockerfile", data)).findings}
+    assert "generic-dockerfile-env" not in {f.rule_id for f in scanner.scan_chunk(Chunk("notes.py", data)).findings}
+
+
+def test_branches_split_only_at_top_level() -> None:
+    assert _branches(r"a|b(c|d)|[|x]|\|y|[]|]z") == ["a", "b(c|d)", "[|x]", r"\|y", "[]|]z"]
+
+
+def test_union_gate_passes_where_any_member_passes() -> None:
+    rng = random.Random(11)
+    gates = [rule.gate for rule in RULES if rule.gate]
+    union = compile_gate(_union_gate(gates) or "")
+    members = [compile_gate(gate) for gate in gates]
+    alphabet = "ab_.-=:\"' \t\n()<>/value{}"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40))).encode()
+        assert bool(union.match(text)) == any(member.match(text) for member in members), text
+
+
+def test_union_of_a_gateless_owner_is_none() -> None:
+    assert _union_gate(["a", None]) is None
+    assert _union_gate(["x[0-9]{2}"]) == "x[0-9]{2}"
