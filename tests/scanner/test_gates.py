@@ -62,7 +62,7 @@ def test_branches_split_only_at_top_level() -> None:
 def test_union_gate_passes_where_any_member_passes() -> None:
     rng = random.Random(11)
     gates = [rule.gate for rule in RULES if rule.gate]
-    union = compile_gate(_union_gate(gates) or "")
+    union = compile_gate(_union_gate(tuple(gates)) or "")
     members = [compile_gate(gate) for gate in gates]
     alphabet = "ab_.-=:\"' \t\n()<>/value{}"
     for _ in range(3000):
@@ -71,5 +71,5 @@ def test_union_gate_passes_where_any_member_passes() -> None:
 
 
 def test_union_of_a_gateless_owner_is_none() -> None:
-    assert _union_gate(["a", None]) is None
-    assert _union_gate(["x[0-9]{2}"]) == "x[0-9]{2}"
+    assert _union_gate(("a", None)) is None
+    assert _union_gate(("x[0-9]{2}",)) == "x[0-9]{2}"

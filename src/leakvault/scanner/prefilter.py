@@ -16,6 +16,7 @@ keyword, overlapping ones included, so both locate exactly the same regions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -101,7 +102,8 @@ def _scoped_flags(pattern: str) -> str:
     return f"(?{flags.group(1)}:{pattern[flags.end() :]})" if flags else pattern
 
 
-def _union_gate(gates: Sequence[str | None]) -> str | None:
+@functools.cache  # most keywords share their owners (the generic family's hundred names): once each
+def _union_gate(gates: tuple[str | None, ...]) -> str | None:
     """One gate passing wherever any of ``gates`` passes; None if some owner has no gate.
 
     Gates that begin alike (a family's shared identifier scan) are joined behind that beginning,
@@ -267,7 +269,7 @@ class KeywordPrefilter:
         table = self._tables.get(inactive)
         if table is None:
             owners = [tuple(i for i in indices if i not in inactive) for indices in self._owners]
-            gates = [_union_gate([self._rules[i].rule.gate for i in indices]) for indices in owners]
+            gates = [_union_gate(tuple(self._rules[i].rule.gate for i in indices)) for indices in owners]
             table = self._tables[inactive] = _KeywordTable(owners, gates)
         return table
 
