@@ -61,7 +61,7 @@ def test_deleted_secret_is_still_found_in_history(repo: GitRepo, run_cli: RunCli
     result = run_cli("scan", "--git", "--format", "json", cwd=repo.path)
     assert result.returncode == 1
     findings = json_findings(result)
-    assert [(f["path"], f["commit"]["sha"]) for f in findings] == [("creds.env", added)]  # type: ignore[index]
+    assert [(f["path"], f["commit"]["sha"]) for f in findings] == [("creds.env", added)]
     assert run_cli("scan", cwd=repo.path).returncode == 0  # the work tree is clean
 
 
@@ -87,7 +87,7 @@ def test_merges_report_branch_secrets_once_and_evil_merges_at_the_merge(
     merge_commit = repo.commit("merge feature")
     assert len(repo.git("rev-list", "--parents", "-n", "1", "HEAD").split()) == 3
     findings = json_findings(run_cli("scan", "--git", "--format", "json", "--no-redact", cwd=repo.path))
-    where = sorted((f["secret"], f["commit"]["sha"]) for f in findings)  # type: ignore[index]
+    where = sorted((f["secret"], f["commit"]["sha"]) for f in findings)
     assert where == sorted([(branch_token, branch_commit), (merge_token, merge_commit)])
 
 
@@ -100,7 +100,7 @@ def test_rename_with_edit_reports_only_the_new_line(repo: GitRepo, run_cli: RunC
     repo.write("new_name.py", (repo.path / "new_name.py").read_text() + f"B = '{new}'\n")
     second = repo.commit("rename and add")
     findings = json_findings(run_cli("scan", "--git", "--format", "json", "--no-redact", cwd=repo.path))
-    assert sorted((f["path"], f["secret"], f["commit"]["sha"]) for f in findings) == sorted(  # type: ignore[index]
+    assert sorted((f["path"], f["secret"], f["commit"]["sha"]) for f in findings) == sorted(
         [("old_name.py", old, first), ("new_name.py", new, second)]
     )
 

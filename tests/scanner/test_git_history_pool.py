@@ -107,13 +107,24 @@ def _random_history(repo: GitRepo, rng: random.Random, commits: int) -> list[str
     branches = ["main"]
     repo.write("README.md", "start\n")
     repo.commit("root")
+    # Secrets kept through later commits that edit their lines (each edit adds the line again).
+    # The first commit adds several files, so a worker may hand the later ones back to the pool,
+    # while the next commits touch only those: their line must still be reported at the first.
+    kept = [github_pat(rng), github_pat(rng)]
+    secrets.extend(kept)
+    repo.write("kept/a.py", "x = 1\n")
+    for edit_number in range(6):
+        for index, name in enumerate(("kept/b.py", "kept/c.py")):
+            if edit_number == 0 or (edit_number + index) % 2:
+                repo.write(name, f"token = '{kept[index]}'  # edit {edit_number}\n" + "y = 1\n" * edit_number)
+        repo.commit(f"kept secrets, edit {edit_number}")
     for number in range(commits):
         roll = rng.random()
-        if roll < 0.1 and len(branches) < 3:
+        if roll < 0.08 and len(branches) < 3:
             branch = f"topic{len(branches)}"
             repo.git("checkout", "-q", "-b", branch)
             branches.append(branch)
-        elif roll < 0.25 and len(branches) > 1:
+        elif roll < 0.3 and len(branches) > 1:
             current = repo.git("rev-parse", "--abbrev-ref", "HEAD")
             others = [b for b in branches if b != current]
             merged = rng.sample(others, k=min(len(others), 2 if rng.random() < 0.2 else 1))
@@ -130,7 +141,7 @@ def _random_history(repo: GitRepo, rng: random.Random, commits: int) -> list[str
                 if (repo.path / name).exists()
             }
             continue
-        elif roll < 0.35:
+        elif roll < 0.45:
             repo.git("checkout", "-q", rng.choice(branches))
             files = {
                 name: (repo.path / name).read_text(errors="replace").splitlines()
@@ -181,7 +192,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, list[str
     [
         (None, (), None, None),
         (None, ("src",), None, None),
-        ("topic1..main", (), None, None),
+        ("HEAD~8..HEAD", (), None, None),
         (None, ("crlf.cfg", "docs"), "2024-01-20T00:00:00Z", "2024-02-20T00:00:00Z"),
     ],
 )
@@ -224,12 +235,17 @@ def _git_children_of(root: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize(
+    ("jobs", "in_place", "handed_back"),
+    [(2, 1 << 30, 0), (3, 1 << 30, 0), (2, 1, 1 << 30), (2, 300, 3000)],
+    ids=["2-jobs", "3-jobs", "all-handed-back", "some-handed-back"],
+)
 def test_pool_reports_exactly_what_one_process_reports(
-    history: tuple[GitRepo, list[str]], jobs: int, monkeypatch: pytest.MonkeyPatch
+    history: tuple[GitRepo, list[str]], jobs: int, in_place: int, handed_back: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same findings (each at the commit that introduced it), counters and warnings, with the
-    pool taking over after the first commit and one commit per task; no git process left over."""
+    pool taking over after the first commit, one commit per list, and workers handing back none,
+    all or part of what they read for others to scan; no git process left over."""
     repo, secrets = history
     alone = _result(repo, 1)
     reported = {finding.secret for finding in alone.findings}
@@ -239,6 +255,8 @@ def test_pool_reports_exactly_what_one_process_reports(
     monkeypatch.setattr(gitscan, "POOL_MIN_FILES", 1)
     monkeypatch.setattr(gitscan, "POOL_MIN_BYTES", 1)
     monkeypatch.setattr(gitscan, "TASK_BYTES", 1)
+    monkeypatch.setattr(gitscan, "SCAN_IN_PLACE_BYTES", in_place)
+    monkeypatch.setattr(gitscan, "OVERFLOW_MAX_BYTES", handed_back)
     monkeypatch.setattr(gitscan, "_worker_scanner", None)
     pooled = _result(repo, jobs)
     assert gitscan._worker_scanner is not None  # the pool ran

@@ -49,11 +49,24 @@ TASK_MAX_COMMITS = 64
 # many commits goes to a pool whatever its size. A pre-push range of a few commits never does.
 POOL_MIN_COMMITS = 256
 IN_FLIGHT_PER_JOB = 3
+# One commit may add far more than a list's share (an initial import of a whole tree): a worker
+# scans this much of a list and hands the rest of its items back, unscanned, to be spread over
+# the pool in lists of `TASK_BYTES`; at most `OVERFLOW_MAX_BYTES` at a time (memory).
+SCAN_IN_PLACE_BYTES = 2 << 20
+OVERFLOW_MAX_BYTES = 64 << 20
 
 # Set in the parent before forking; workers inherit them.
 _worker_scanner: Scanner | None = None
 _worker_scope: GitScope | None = None
 _worker_reader: HistoryReader | None = None  # each worker's own, started on its first task
+
+
+@dataclass(slots=True)
+class _Overflow:
+    """Items a worker read but left for the pool to scan, in their order."""
+
+    items: list[GitItem] = field(default_factory=list)
+    size: int = 0
 
 
 @dataclass(slots=True)
@@ -66,6 +79,10 @@ class _Outcome:
     warnings: list[str] = field(default_factory=list)
     bytes_scanned: int = 0
     timeouts: int = 0
+
+
+# What a worker returns: parts in item order, each scanned (outcomes) or left over.
+_Part = list[_Outcome | Skipped] | _Overflow
 
 
 def _scan(scanner: Scanner, chunk: Chunk, outcome: _Outcome) -> list[Finding]:
@@ -146,37 +163,75 @@ def _pooled(
 ) -> Iterator[_Outcome | Skipped]:
     """Hand ``commits`` out to a pool in lists of about `TASK_BYTES` of added lines, as
     estimated from the lists that came back (half the weight to the latest: an initial import
-    of a whole tree is often followed by thousands of small commits)."""
+    of a whole tree is often followed by thousands of small commits). Items a worker hands back
+    (`_Overflow`) go out again as lists of items, ahead of everything after them."""
     global _worker_scanner, _worker_scope
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     scanner.prepare(int(bytes_per_commit * _task_size(bytes_per_commit) * jobs))
     _worker_scanner, _worker_scope = scanner, scope
-    in_flight: deque[tuple[Future[list[_Outcome | Skipped]], int]] = deque()
-
-    def take() -> list[_Outcome | Skipped]:
-        nonlocal bytes_per_commit
-        future, count = in_flight.popleft()
-        outcomes = future.result()
-        scanned = sum(outcome.bytes_scanned for outcome in outcomes if isinstance(outcome, _Outcome))
-        bytes_per_commit = (bytes_per_commit + scanned / count) / 2
-        return outcomes
+    # In order: results to come (with the number of commits asked for; 0 for lists of items)
+    # and outcomes already here.
+    pending: deque[tuple[Future[list[_Part]], int] | list[_Outcome | Skipped]] = deque()
 
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=get_context("fork"), initializer=release_inherited_pipes
     ) as pool:
+
+        def take() -> list[_Outcome | Skipped]:
+            nonlocal bytes_per_commit
+            entry = pending.popleft()
+            if isinstance(entry, list):
+                return entry
+            future, count = entry
+            parts = future.result()
+            if count:
+                read = sum(_part_bytes(part) for part in parts)
+                bytes_per_commit = (bytes_per_commit + read / count) / 2
+            expanded: list[tuple[Future[list[_Part]], int] | list[_Outcome | Skipped]] = []
+            for part in parts:
+                if isinstance(part, _Overflow):
+                    expanded.extend((pool.submit(_scan_items, batch), 0) for batch in _item_batches(part.items))
+                else:
+                    expanded.append(part)
+            pending.extendleft(reversed(expanded))
+            return []
+
+        def ready() -> bool:
+            head = pending[0]
+            return isinstance(head, list) or head[0].done()
+
         while batch := list(islice(commits, _task_size(bytes_per_commit))):
-            in_flight.append((pool.submit(_scan_commits, batch), len(batch)))
+            pending.append((pool.submit(_scan_commits, batch), len(batch)))
             # Take finished lists as they come, in order; wait only when too many are out.
-            while in_flight and (len(in_flight) > IN_FLIGHT_PER_JOB * jobs or in_flight[0][0].done()):
+            while pending and (len(pending) > IN_FLIGHT_PER_JOB * jobs or ready()):
                 yield from take()
-        while in_flight:
+        while pending:
             yield from take()
 
 
-def _scan_commits(commits: list[str]) -> list[_Outcome | Skipped]:
-    """In a worker: read and scan what ``commits`` added."""
+def _part_bytes(part: _Part) -> int:
+    if isinstance(part, _Overflow):
+        return part.size
+    return sum(outcome.bytes_scanned for outcome in part if isinstance(outcome, _Outcome))
+
+
+def _item_batches(items: list[GitItem]) -> Iterator[list[GitItem]]:
+    batch: list[GitItem] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += _item_bytes(item)
+        if size >= TASK_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _worker() -> tuple[Scanner, HistoryReader]:
+    """In a worker: the inherited scanner, and the worker's own reader (started once)."""
     global _worker_reader
     if _worker_scanner is None or _worker_scope is None:
         raise RuntimeError("worker started without a scanner; the pool must be forked after it is set")
@@ -185,7 +240,38 @@ def _scan_commits(commits: list[str]) -> list[_Outcome | Skipped]:
 
         _worker_reader = HistoryReader(_worker_scope)
         Finalize(_worker_reader, _worker_reader.close, exitpriority=10)  # stop its git as the worker exits
-    return [_scan_item(_worker_scanner, item) for item in _worker_reader.items(commits)]
+    return _worker_scanner, _worker_reader
+
+
+def _scan_commits(commits: list[str]) -> list[_Part]:
+    """In a worker: read what ``commits`` added; scan the first `SCAN_IN_PLACE_BYTES` of it and
+    hand back what follows (up to `OVERFLOW_MAX_BYTES`; past that, scan again), all in order."""
+    scanner, reader = _worker()
+    parts: list[_Part] = []
+    scanned = handed_back = 0
+    for item in reader.items(commits):
+        size = _item_bytes(item)
+        last = parts[-1] if parts else None
+        if scanned >= SCAN_IN_PLACE_BYTES and handed_back + size <= OVERFLOW_MAX_BYTES:
+            if not isinstance(last, _Overflow):
+                last = _Overflow()
+                parts.append(last)
+            last.items.append(item)
+            last.size += size
+            handed_back += size
+            continue
+        if not isinstance(last, list):
+            last = []
+            parts.append(last)
+        last.append(_scan_item(scanner, item))
+        scanned += size
+    return parts
+
+
+def _scan_items(items: list[GitItem]) -> list[_Part]:
+    """In a worker: scan items another worker read."""
+    scanner, _ = _worker()
+    return [[_scan_item(scanner, item) for item in items]]
 
 
 def _collect(outcomes: Iterable[_Outcome | Skipped], *, once_per_secret: bool) -> ScanResult:
