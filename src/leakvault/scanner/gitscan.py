@@ -53,7 +53,7 @@ IN_FLIGHT_PER_JOB = 3
 # scans this much of a list and hands the rest of its items back, unscanned, to be spread over
 # the pool in lists of `TASK_BYTES`; at most `OVERFLOW_MAX_BYTES` at a time (memory).
 SCAN_IN_PLACE_BYTES = 2 << 20
-OVERFLOW_MAX_BYTES = 64 << 20
+OVERFLOW_MAX_BYTES = 16 << 20
 
 # Set in the parent before forking; workers inherit them.
 _worker_scanner: Scanner | None = None
