@@ -236,16 +236,21 @@ def _git_children_of(root: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("jobs", "in_place", "handed_back"),
-    [(2, 1 << 30, 0), (3, 1 << 30, 0), (2, 1, 1 << 30), (2, 300, 3000)],
-    ids=["2-jobs", "3-jobs", "all-handed-back", "some-handed-back"],
+    ("jobs", "task_bytes", "in_place", "handed_back"),
+    [(2, 1, 1 << 30, 0), (3, 1, 1 << 30, 0), (2, 1, 1, 1 << 30), (2, 1, 300, 3000), (2, 1 << 30, 1, 1 << 30)],
+    ids=["2-jobs", "3-jobs", "all-handed-back", "some-handed-back", "lists-handed-back"],
 )
 def test_pool_reports_exactly_what_one_process_reports(
-    history: tuple[GitRepo, list[str]], jobs: int, in_place: int, handed_back: int, monkeypatch: pytest.MonkeyPatch
+    history: tuple[GitRepo, list[str]],
+    jobs: int,
+    task_bytes: int,
+    in_place: int,
+    handed_back: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Same findings (each at the commit that introduced it), counters and warnings, with the
-    pool taking over after the first commit, one commit per list, and workers handing back none,
-    all or part of what they read for others to scan; no git process left over."""
+    pool taking over after the first commit, and workers handing back what they did not scan:
+    the rest of a list of commits, the files of a commit for others to read, or items read."""
     repo, secrets = history
     alone = _result(repo, 1)
     reported = {finding.secret for finding in alone.findings}
@@ -254,7 +259,8 @@ def test_pool_reports_exactly_what_one_process_reports(
     assert alone.stats.skipped_binary > 0
     monkeypatch.setattr(gitscan, "POOL_MIN_FILES", 1)
     monkeypatch.setattr(gitscan, "POOL_MIN_BYTES", 1)
-    monkeypatch.setattr(gitscan, "TASK_BYTES", 1)
+    monkeypatch.setattr(gitscan, "TASK_BYTES", task_bytes)
+    monkeypatch.setattr(gitscan, "PATHS_TASK_BYTES", 1)
     monkeypatch.setattr(gitscan, "SCAN_IN_PLACE_BYTES", in_place)
     monkeypatch.setattr(gitscan, "OVERFLOW_MAX_BYTES", handed_back)
     monkeypatch.setattr(gitscan, "_worker_scanner", None)

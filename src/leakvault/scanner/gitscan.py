@@ -28,6 +28,8 @@ from leakvault.scanner.gitsource import (
     GitItem,
     GitScope,
     HistoryReader,
+    commit_files,
+    commit_path_items,
     iter_commits,
     iter_staged,
     make_scope,
@@ -50,10 +52,15 @@ TASK_MAX_COMMITS = 64
 POOL_MIN_COMMITS = 256
 IN_FLIGHT_PER_JOB = 3
 # One commit may add far more than a list's share (an initial import of a whole tree): a worker
-# scans this much of a list and hands the rest of its items back, unscanned, to be spread over
-# the pool in lists of `TASK_BYTES`; at most `OVERFLOW_MAX_BYTES` at a time (memory).
+# reads and scans about this much of a list and hands the rest back (see `_scan_commits`).
 SCAN_IN_PLACE_BYTES = 2 << 20
+# Items read but handed back unscanned, at most this much at a time (memory).
 OVERFLOW_MAX_BYTES = 16 << 20
+# Files of one commit handed back to be read apart: about this many bytes per list, and no
+# more names than fit a command line comfortably.
+PATHS_TASK_BYTES = 2 << 20
+PATHS_MAX_FILES = 1000
+PATHS_MAX_NAME_BYTES = 64 << 10
 
 # Set in the parent before forking; workers inherit them.
 _worker_scanner: Scanner | None = None
@@ -69,6 +76,21 @@ class _Overflow:
     size: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Commits:
+    """Commits of a list a worker did not begin, handed back."""
+
+    commits: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Paths:
+    """The files of one commit a worker did not read, in lists for others to read at once."""
+
+    commit: str
+    groups: list[list[bytes]]
+
+
 @dataclass(slots=True)
 class _Outcome:
     """What scanning one item gave: its findings and warnings, in the order the scan met them."""
@@ -81,8 +103,8 @@ class _Outcome:
     timeouts: int = 0
 
 
-# What a worker returns: parts in item order, each scanned (outcomes) or left over.
-_Part = list[_Outcome | Skipped] | _Overflow
+# What a worker returns: parts in item order, each scanned (outcomes) or handed back.
+_Part = list[_Outcome | Skipped] | _Overflow | _Commits | _Paths
 
 
 def _scan(scanner: Scanner, chunk: Chunk, outcome: _Outcome) -> list[Finding]:
@@ -163,8 +185,8 @@ def _pooled(
 ) -> Iterator[_Outcome | Skipped]:
     """Hand ``commits`` out to a pool in lists of about `TASK_BYTES` of added lines, as
     estimated from the lists that came back (half the weight to the latest: an initial import
-    of a whole tree is often followed by thousands of small commits). Items a worker hands back
-    (`_Overflow`) go out again as lists of items, ahead of everything after them."""
+    of a whole tree is often followed by thousands of small commits). What a worker hands back
+    goes out again at once, ahead of everything after it."""
     global _worker_scanner, _worker_scope
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
@@ -186,13 +208,17 @@ def _pooled(
                 return entry
             future, count = entry
             parts = future.result()
-            if count:
-                read = sum(_part_bytes(part) for part in parts)
+            if count and all(isinstance(part, list) for part in parts):
+                read = sum(_part_bytes(part) for part in parts if isinstance(part, list))
                 bytes_per_commit = (bytes_per_commit + read / count) / 2
             expanded: list[tuple[Future[list[_Part]], int] | list[_Outcome | Skipped]] = []
             for part in parts:
                 if isinstance(part, _Overflow):
                     expanded.extend((pool.submit(_scan_items, batch), 0) for batch in _item_batches(part.items))
+                elif isinstance(part, _Commits):
+                    expanded.append((pool.submit(_scan_commits, part.commits), 0))
+                elif isinstance(part, _Paths):
+                    expanded.extend((pool.submit(_scan_paths, part.commit, group), 0) for group in part.groups)
                 else:
                     expanded.append(part)
             pending.extendleft(reversed(expanded))
@@ -211,9 +237,7 @@ def _pooled(
             yield from take()
 
 
-def _part_bytes(part: _Part) -> int:
-    if isinstance(part, _Overflow):
-        return part.size
+def _part_bytes(part: list[_Outcome | Skipped]) -> int:
     return sum(outcome.bytes_scanned for outcome in part if isinstance(outcome, _Outcome))
 
 
@@ -230,8 +254,8 @@ def _item_batches(items: list[GitItem]) -> Iterator[list[GitItem]]:
         yield batch
 
 
-def _worker() -> tuple[Scanner, HistoryReader]:
-    """In a worker: the inherited scanner, and the worker's own reader (started once)."""
+def _worker() -> tuple[Scanner, HistoryReader, GitScope]:
+    """In a worker: the inherited scanner and scope, and the worker's own reader (started once)."""
     global _worker_reader
     if _worker_scanner is None or _worker_scope is None:
         raise RuntimeError("worker started without a scanner; the pool must be forked after it is set")
@@ -240,37 +264,104 @@ def _worker() -> tuple[Scanner, HistoryReader]:
 
         _worker_reader = HistoryReader(_worker_scope)
         Finalize(_worker_reader, _worker_reader.close, exitpriority=10)  # stop its git as the worker exits
-    return _worker_scanner, _worker_reader
+    return _worker_scanner, _worker_reader, _worker_scope
 
 
 def _scan_commits(commits: list[str]) -> list[_Part]:
-    """In a worker: read what ``commits`` added; scan the first `SCAN_IN_PLACE_BYTES` of it and
-    hand back what follows (up to `OVERFLOW_MAX_BYTES`; past that, scan again), all in order."""
-    scanner, reader = _worker()
-    parts: list[_Part] = []
-    scanned = handed_back = 0
-    for item in reader.items(commits):
-        size = _item_bytes(item)
-        last = parts[-1] if parts else None
-        if scanned >= SCAN_IN_PLACE_BYTES and handed_back + size <= OVERFLOW_MAX_BYTES:
-            if not isinstance(last, _Overflow):
-                last = _Overflow()
-                parts.append(last)
-            last.items.append(item)
-            last.size += size
-            handed_back += size
-            continue
+    """In a worker: read and scan what ``commits`` added, up to about `SCAN_IN_PLACE_BYTES`.
+    Past that, at the next file, hand the rest back, in order: the commits not begun; or the
+    files not read of the commit being read, for other workers to read at the same time; or, for
+    a commit whose files cannot be read apart (it deletes or renames), its items, read but not
+    scanned."""
+    scanner, reader, scope = _worker()
+    parts = _Parts()
+    scanned = in_commit = files_in_commit = 0
+    last: tuple[str, bytes] | None = None  # (commit, path) of the file being read
+    overflowing = False
+    entries = reader.entries(commits)
+    try:
+        for info, path, item in entries:
+            sha = info.sha if info is not None else ""
+            if (sha, path) != last:  # a file starts
+                if last is None or last[0] != sha:
+                    in_commit = files_in_commit = 0
+                    overflowing = False
+                    if scanned >= SCAN_IN_PLACE_BYTES:
+                        return parts.done(_Commits(commits[commits.index(sha) :]))
+                elif scanned >= SCAN_IN_PLACE_BYTES and not overflowing:
+                    groups = _rest_of_commit(scope, sha, path, in_commit / files_in_commit)
+                    if groups is not None:
+                        later = commits[commits.index(sha) + 1 :]
+                        return parts.done(_Paths(sha, groups), *([_Commits(later)] if later else []))
+                    overflowing = True
+                last = (sha, path)
+                files_in_commit += 1
+            size = _item_bytes(item)
+            in_commit += size
+            if overflowing and parts.handed_back + size <= OVERFLOW_MAX_BYTES:
+                parts.hand_back(item, size)
+            else:
+                parts.scanned(_scan_item(scanner, item))
+                scanned += size
+    finally:
+        entries.close()  # if left early: stops this worker's git, which starts again for the next list
+    return parts.done()
+
+
+class _Parts:
+    """A worker's result being built: runs of outcomes and of items handed back, in order."""
+
+    def __init__(self) -> None:
+        self._parts: list[_Part] = []
+        self.handed_back = 0
+
+    def scanned(self, outcome: _Outcome | Skipped) -> None:
+        last = self._parts[-1] if self._parts else None
         if not isinstance(last, list):
             last = []
-            parts.append(last)
-        last.append(_scan_item(scanner, item))
-        scanned += size
-    return parts
+            self._parts.append(last)
+        last.append(outcome)
+
+    def hand_back(self, item: GitItem, size: int) -> None:
+        last = self._parts[-1] if self._parts else None
+        if not isinstance(last, _Overflow):
+            last = _Overflow()
+            self._parts.append(last)
+        last.items.append(item)
+        last.size += size
+        self.handed_back += size
+
+    def done(self, *rest: _Part) -> list[_Part]:
+        return [*self._parts, *rest]
+
+
+def _rest_of_commit(scope: GitScope, commit: str, path: bytes, bytes_per_file: float) -> list[list[bytes]] | None:
+    """The files of ``commit`` from ``path`` on, in lists of about `PATHS_TASK_BYTES`; None if
+    they cannot be read apart."""
+    files = commit_files(scope, commit)
+    if files is None or path not in files:
+        return None
+    per_list = max(1, min(PATHS_MAX_FILES, int(PATHS_TASK_BYTES / max(bytes_per_file, 1.0))))
+    groups: list[list[bytes]] = [[]]
+    names = 0
+    for name in files[files.index(path) :]:
+        if len(groups[-1]) >= per_list or names + len(name) > PATHS_MAX_NAME_BYTES:
+            groups.append([])
+            names = 0
+        groups[-1].append(name)
+        names += len(name) + 16
+    return groups
+
+
+def _scan_paths(commit: str, paths: list[bytes]) -> list[_Part]:
+    """In a worker: read and scan some files of one commit."""
+    scanner, _, scope = _worker()
+    return [[_scan_item(scanner, item) for item in commit_path_items(scope, commit, paths)]]
 
 
 def _scan_items(items: list[GitItem]) -> list[_Part]:
     """In a worker: scan items another worker read."""
-    scanner, _ = _worker()
+    scanner, _, _ = _worker()
     return [[_scan_item(scanner, item) for item in items]]
 
 

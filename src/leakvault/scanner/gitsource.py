@@ -136,14 +136,17 @@ class BlobReader:
         return data
 
     def close(self) -> None:
-        if self._process is None:
+        """Stop git (a later request starts it again)."""
+        process, self._process = self._process, None
+        if process is None:
             return
-        _untrack_pipes(self._process)
-        if self._process.stdin is not None:
-            self._process.stdin.close()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-        self._process.wait()
+        _untrack_pipes(process)
+        if process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        process.wait()
 
 
 # Our ends of the pipes to running git processes. A process forked while they are open (a
@@ -425,8 +428,13 @@ class HistoryReader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def items(self, commits: Iterable[str]) -> Iterator[GitItem]:
+    def items(self, commits: Iterable[str]) -> Generator[GitItem, None, None]:
         """The items of ``commits``, in their order (a commit that added nothing has none)."""
+        for _, _, item in self.entries(commits):
+            yield item
+
+    def entries(self, commits: Iterable[str]) -> Generator[tuple[CommitInfo | None, bytes, GitItem], None, None]:
+        """`items` with the commit and the repository path of the file each comes from."""
         commits = iter(commits)
         while request := list(islice(commits, MAX_REQUEST_COMMITS)):
             info: CommitInfo | None = None
@@ -434,7 +442,8 @@ class HistoryReader:
             for header, patch in self._patches(request):
                 if header is not None and header != last_header:
                     last_header, info = header, _commit_info(header)
-                yield from _patch_items(patch, info, self._scope, self._blobs, whole_blob=False)
+                for item in _patch_items(patch, info, self._scope, self._blobs, whole_blob=False):
+                    yield info, patch.path, item
 
     def _patches(self, commits: list[str]) -> FilePatches:
         process = self._start()
@@ -495,6 +504,42 @@ class HistoryReader:
     def close(self) -> None:
         """Stop git (the reader starts it again if asked for more); `GitError` if git had failed."""
         self._stop(report=True)
+
+
+def commit_files(scope: GitScope, commit: str) -> list[bytes] | None:
+    """The paths ``commit`` changes against its first parent, in the order its patch lists them;
+    None if it deletes or renames any (then its patch for some of its paths alone could differ
+    from the whole one's: rename detection pairs only what it is shown)."""
+    output = run_git(
+        scope.root,
+        "diff-tree",
+        "-r",
+        "-z",
+        "--no-commit-id",
+        "--name-status",
+        "-M",
+        "--root",
+        "--diff-merges=first-parent",
+        commit,
+        "--",
+        *_pathspecs(scope),
+    )
+    fields = output.split(b"\x00")
+    paths: list[bytes] = []
+    for status, path in zip(fields[0:-1:2], fields[1::2], strict=False):
+        if status[:1] in (b"D", b"R", b"C"):
+            return None
+        paths.append(path)
+    return paths
+
+
+def commit_path_items(scope: GitScope, commit: str, paths: Sequence[bytes]) -> Iterator[GitItem]:
+    """The items of ``commit`` for ``paths`` only (from `commit_files`), as `HistoryReader` gives
+    them, in the same order: lets several processes read one very large commit."""
+    literal = [":(literal)" + os.fsdecode(path) for path in paths]
+    options = ("-r", "-p", "--root", "--diff-merges=first-parent", *_DIFF_OPTIONS, COMMIT_FORMAT)
+    command = _git_command(scope.root, "diff-tree", *options, commit, "--", *literal)
+    yield from _stream(command, scope, commit=None, whole_blob=False)
 
 
 def iter_history(
