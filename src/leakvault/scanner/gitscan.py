@@ -286,9 +286,9 @@ def _scan_commits(commits: list[str]) -> list[_Part]:
                 if last is None or last[0] != sha:
                     in_commit = files_in_commit = 0
                     overflowing = False
-                    if scanned >= SCAN_IN_PLACE_BYTES:
+                    if scanned >= SCAN_IN_PLACE_BYTES and sha in commits:
                         return parts.done(_Commits(commits[commits.index(sha) :]))
-                elif scanned >= SCAN_IN_PLACE_BYTES and not overflowing:
+                elif scanned >= SCAN_IN_PLACE_BYTES and not overflowing and sha in commits:
                     groups = _rest_of_commit(scope, sha, path, in_commit / files_in_commit)
                     if groups is not None:
                         later = commits[commits.index(sha) + 1 :]
