@@ -20,7 +20,6 @@ import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from leakvault.patterns.loader import compile_gate
@@ -88,12 +87,25 @@ def _merged(windows: list[Region], mode: int, unsorted: bool) -> list[Region] | 
     return merged
 
 
-@dataclass(frozen=True, slots=True)
 class _KeywordTable:
-    """Per keyword index: the rules owning it, and the gate they share (None: keep every hit)."""
+    """Per keyword index: the rules owning it, and the gate they share (None: keep every hit),
+    joined on first use (a pre-commit run meets a handful of the ~900 keywords)."""
 
-    owners: list[tuple[int, ...]]
-    gates: list[str | None]
+    __slots__ = ("_gates", "_rules", "owners")
+
+    def __init__(self, owners: list[tuple[int, ...]], rules: dict[int, EngineRule]) -> None:
+        self.owners = owners
+        self._rules = rules
+        self._gates: list[str | object | None] = [_UNJOINED] * len(owners)
+
+    def gate(self, keyword: int) -> str | None:
+        gate = self._gates[keyword]
+        if gate is _UNJOINED:
+            gate = self._gates[keyword] = _union_gate(tuple(self._rules[i].rule.gate for i in self.owners[keyword]))
+        return gate  # type: ignore[return-value]
+
+
+_UNJOINED = object()
 
 
 def _scoped_flags(pattern: str) -> str:
@@ -154,12 +166,14 @@ def _factored(members: list[str]) -> str:
     """``members`` as one alternation behind their longest shared beginning that is a pattern of
     its own, followed in each member by a group (so the split cannot cut a quantifier off)."""
     if len(members) > 1:
-        prefix = os.path.commonprefix(members)  # noqa: RUF071 - text, not paths
-        while prefix:
-            rests = [member[len(prefix) :] for member in members]
-            if all(rest.startswith("(") for rest in rests) and _compiles(prefix, *rests):
-                return prefix + "(?:" + "|".join(rests) + ")"
-            prefix = prefix[:-1]
+        shared = os.path.commonprefix(members)  # noqa: RUF071 - text, not paths
+        # Only cuts before a "(" in every member are candidates: compiling at each cut would cost
+        # a pre-commit run milliseconds.
+        for cut in range(len(shared), 0, -1):
+            if all(member[cut : cut + 1] == "(" for member in members):
+                rests = [member[cut:] for member in members]
+                if _compiles(shared[:cut], *rests):
+                    return shared[:cut] + "(?:" + "|".join(rests) + ")"
     return "|".join(f"(?:{member})" for member in members)
 
 
@@ -269,8 +283,7 @@ class KeywordPrefilter:
         table = self._tables.get(inactive)
         if table is None:
             owners = [tuple(i for i in indices if i not in inactive) for indices in self._owners]
-            gates = [_union_gate(tuple(self._rules[i].rule.gate for i in indices)) for indices in owners]
-            table = self._tables[inactive] = _KeywordTable(owners, gates)
+            table = self._tables[inactive] = _KeywordTable(owners, self._rules)
         return table
 
     def _inactive(self, path: str | None) -> frozenset[int]:
@@ -279,19 +292,26 @@ class KeywordPrefilter:
             return frozenset()
         import regex
 
+        # Searched backwards ("(?r)": the same matches exist): path patterns end in "$", so a
+        # backward search fails at once where a forward one tries every start (~9x faster).
         if not self._path_patterns:
-            # Searched backwards ("(?r)": the same matches exist): path patterns end in "$", so a
-            # backward search fails at once where a forward one tries every start (~9x faster).
-            for index in self._path_rules:
-                self._path_patterns[index] = regex.compile("(?r)" + _scoped_flags(self._rules[index].rule.path or ""))
             # Most files match none of these paths: one search of them all answers for those.
             scoped = [_scoped_flags(self._rules[index].rule.path or "") for index in self._path_rules]
+            self._path_patterns[-1] = None
             with contextlib.suppress(regex.error):  # then each pattern is searched on its own
                 self._path_patterns[-1] = regex.compile("(?r)" + "|".join(f"(?:{p})" for p in scoped))
-        combined = self._path_patterns.get(-1)
+        combined = self._path_patterns[-1]
         if combined is not None and not combined.search(path):
             return frozenset(self._path_rules)
-        return frozenset(index for index in self._path_rules if not self._path_patterns[index].search(path))
+        inactive = []
+        for index in self._path_rules:  # compiled on first need: a pre-commit run seldom has any
+            pattern = self._path_patterns.get(index)
+            if pattern is None:
+                source = "(?r)" + _scoped_flags(self._rules[index].rule.path or "")
+                pattern = self._path_patterns[index] = regex.compile(source)
+            if not pattern.search(path):
+                inactive.append(index)
+        return frozenset(inactive)
 
     def locate(self, data: bytes, path: str | None = None) -> Located:
         """Rules whose keywords occur in ``data``, each with the regions its regex must search.
@@ -306,7 +326,7 @@ class KeywordPrefilter:
         modes: dict[int, int] = {}
         for keyword, hits in starts.items():
             length = len(self._keywords[keyword])
-            shared_gate = table.gates[keyword]
+            shared_gate = table.gate(keyword)
             gated: dict[str, list[int]] = {}
             for index in table.owners[keyword]:
                 if index in found and found[index] is None:
@@ -361,7 +381,7 @@ class KeywordPrefilter:
             for keyword, positions in piece.items():
                 if not table.owners[keyword]:
                     continue
-                gate = table.gates[keyword]
+                gate = table.gate(keyword)
                 if gate is not None:
                     match = self._gate(gate)
                     positions = [start for start in positions if match(data, start)]
