@@ -21,6 +21,7 @@ from hypothesis.errors import HypothesisException
 
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.patterns.regex_text import group_end
 
 RULES = load_builtin_rules()
 
@@ -58,37 +59,11 @@ def strip_lookarounds(pattern: str) -> str:
             index += 1
             continue
         if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), index):
-            index = _group_end(pattern, index)
+            index = group_end(pattern, index)
             continue
         out.append(char)
         index += 1
     return "".join(out)
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """Index just past the group that opens at ``start``."""
-    depth, index, in_class = 0, start, False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith("^]", index + 1):
-                index += 2
-            elif pattern.startswith("]", index + 1):
-                index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
-    raise ValueError(f"unbalanced group at {start} in {pattern!r}")
 
 
 def _strategy(rule: Rule) -> st.SearchStrategy[str]:
@@ -123,8 +98,12 @@ def test_unsupported_rules_are_listed() -> None:
 def test_every_match_contains_a_keyword(rule: Rule) -> None:
     """Strings generated from the rule's regex contain one of its keywords, case-insensitively."""
 
-    @settings(max_examples=25, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     @given(_strategy(rule))
     def check(text: str) -> None:
         lowered = text.lower()

@@ -9,10 +9,11 @@ import regex
 
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import compile_gate, load_builtin_rules
+from leakvault.patterns.regex_text import top_level_branches
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.engine import Scanner
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.prefilter import _branches, _union_gate
+from leakvault.scanner.prefilter import _union_gate
 
 RULES = load_builtin_rules()
 PATHS = [
@@ -56,7 +57,7 @@ def test_a_path_limited_rule_is_located_only_in_its_files(scanner: Scanner) -> N
 
 
 def test_branches_split_only_at_top_level() -> None:
-    assert _branches(r"a|b(c|d)|[|x]|\|y|[]|]z") == ["a", "b(c|d)", "[|x]", r"\|y", "[]|]z"]
+    assert top_level_branches(r"a|b(c|d)|[|x]|\|y|[]|]z") == ["a", "b(c|d)", "[|x]", r"\|y", "[]|]z"]
 
 
 def test_union_gate_passes_where_any_member_passes() -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import regex
 
+from leakvault.patterns.regex_text import group_end, top_level_branches
+
 # Inline flags Hyperscan understands; others (a, u, L, V1, f, w, ...) change meaning: fall back.
 HS_INLINE_FLAGS = frozenset("imsx-")
 # Escapes whose meaning Hyperscan lacks or reads differently.
@@ -41,24 +43,10 @@ class _Untranslatable(Exception):
 
 def _group_end(pattern: str, index: int) -> int:
     """Index just past the ')' closing the group whose '(' is at ``index``."""
-    depth = 0
-    position = index
-    while position < len(pattern):
-        char = pattern[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char == "[":
-            position = _class_end(pattern, position)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return position + 1
-        position += 1
-    raise _Untranslatable("unbalanced parentheses")
+    try:
+        return group_end(pattern, index)
+    except ValueError:
+        raise _Untranslatable("unbalanced parentheses") from None
 
 
 def _class_end(pattern: str, index: int) -> int:
@@ -207,24 +195,6 @@ def _token_end(pattern: str, index: int) -> int:
     return index + 1
 
 
-def _top_level_alternatives(pattern: str) -> list[str]:
-    """``pattern`` split at the '|' that are not inside a group or a class."""
-    depth = 0
-    position = cut = 0
-    parts: list[str] = []
-    while position < len(pattern):
-        char = pattern[position]
-        if char in "\\[":
-            position = _token_end(pattern, position)
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "|" and depth == 0:
-            parts.append(pattern[cut:position])
-            cut = position + 1
-        position += 1
-    return [*parts, pattern[cut:]]
-
-
 def strip_leading_context(pattern: str) -> str:
     """``pattern`` without its unselective leading context: anchors (``^``, ``\\b``), optional
     atoms (``[ \\t]*``, ``(?:export )?``) and character classes or short literals (``<``,
@@ -238,7 +208,7 @@ def strip_leading_context(pattern: str) -> str:
     head = flags.group(0) if flags else ""
     if "x" in head:
         return pattern  # verbose layout: leave as written
-    alternatives = _top_level_alternatives(pattern[len(head) :])
+    alternatives = top_level_branches(pattern[len(head) :])
     if len(alternatives) > 1:  # each alternative's suffix: the union still holds every match end
         return head + "|".join(_strip_one(alternative) for alternative in alternatives)
     return head + _strip_one(pattern[len(head) :])

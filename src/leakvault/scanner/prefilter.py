@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from leakvault.patterns.loader import compile_gate
+from leakvault.patterns.regex_text import top_level_branches
 from leakvault.scanner.detect import EngineRule, Region, Starts
 
 SLICE_BYTES = 1 << 20
@@ -125,41 +126,12 @@ def _union_gate(gates: tuple[str | None, ...]) -> str | None:
     distinct = sorted({gate for gate in gates if gate is not None})
     if len(distinct) == 1:
         return distinct[0]
-    distinct = sorted({branch for gate in distinct for branch in _branches(gate)})
+    distinct = sorted({branch for gate in distinct for branch in top_level_branches(gate)})
     groups: dict[str, list[str]] = {}
     for gate in distinct:
         groups.setdefault(gate[:8], []).append(gate)
     parts = [_factored(members) for members in groups.values()]
     return parts[0] if len(parts) == 1 else "|".join(f"(?:{part})" for part in parts)
-
-
-def _branches(pattern: str) -> list[str]:
-    """``pattern`` split at its top-level ``|`` (outside groups and classes): its alternatives."""
-    branches: list[str] = []
-    depth, start, index, in_class = 0, 0, 0, False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith("^]", index + 1):
-                index += 2
-            elif pattern.startswith("]", index + 1):
-                index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            branches.append(pattern[start:index])
-            start = index + 1
-        index += 1
-    branches.append(pattern[start:])
-    return branches
 
 
 def _factored(members: list[str]) -> str:
