@@ -231,6 +231,12 @@ def test_rules_list_and_show(run_cli: RunCli) -> None:
     shown = run_cli("rules", "show", "github-pat")
     assert shown.returncode == 0 and "remediation:" in shown.stdout
     assert run_cli("rules", "show", "no-such-rule").returncode == 2
+    gated = run_cli("rules", "show", "twilio-api-key").stdout
+    assert "gate:" in gated and "sk[0-9a-f]{32}" in gated
+    assert next(rule for rule in listed if rule["id"] == "twilio-api-key")["gate"] == "sk[0-9a-f]{32}"
+    text = run_cli("rules", "list").stdout
+    generic = next(line for line in text.splitlines() if line.startswith("generic-secret-assignment "))
+    assert "more]" in generic and len(generic) < 250  # a hundred keywords summed up, not printed
 
 
 def test_one_gigabyte_single_line_file_is_skipped_quickly(tmp_path: Path, run_cli: RunCli) -> None:

@@ -23,6 +23,7 @@ def rule_record(rule: Rule) -> dict[str, object]:
         "entropy": rule.entropy,
         "checksum": rule.checksum,
         "path": rule.path,
+        "gate": rule.gate,
         "tags": list(rule.tags),
         "references": list(rule.references),
         "remediation": rule.remediation,
@@ -51,11 +52,16 @@ def list_rules(format_name: str) -> None:
     width = max(len(rule.id) for rule in loaded)
     for rule in loaded:
         fallback = "  (regex only: Hyperscan cannot run it)" if fallbacks and rule.id in fallbacks else ""
-        click.echo(
-            f"{rule.id:<{width}}  {rule.severity:<6}  {rule.name}  [{', '.join(rule.keywords) or 'no keywords'}]"
-            + fallback
-        )
+        click.echo(f"{rule.id:<{width}}  {rule.severity:<6}  {rule.name}  [{_keywords_summary(rule)}]" + fallback)
     click.echo(f"{len(loaded)} rules" + (f"; {len(fallbacks)} run on the regex engine only" if fallbacks else ""))
+
+
+def _keywords_summary(rule: Rule, shown: int = 6) -> str:
+    """A line's worth of keywords (the generic rules have over a hundred; `rules show` has all)."""
+    if not rule.keywords:
+        return "no keywords"
+    more = len(rule.keywords) - shown
+    return ", ".join(rule.keywords[:shown]) + (f", +{more} more" if more > 0 else "")
 
 
 @rules.command("show")
