@@ -17,57 +17,18 @@ from __future__ import annotations
 import random
 
 import pytest
-import regex
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from tests.patterns.test_prefilter_soundness import UNSUPPORTED, strip_lookarounds
 
 from leakvault.patterns.examples import expand
-from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS, compile_gate, load_builtin_rules
+from leakvault.patterns.gate_check import gate_violations
+from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
-from leakvault.scanner.detect import EngineRule
 
 RULES = load_builtin_rules()
 GATED = [rule for rule in RULES if rule.gate]
 SURROUNDINGS = st.sampled_from(["", " ", "\n", "x = ", "\t", "# ", '"', "'", "(", "--", "\n  ", "{", "<a>", ": "])
-
-
-def gate_violations(rule: Rule, text: bytes) -> list[tuple[int, int]]:
-    """Spans of the rule's matches in ``text`` that no gate-passing keyword hit accounts for."""
-    engine = EngineRule(0, rule)
-    gate = compile_gate(rule.gate or "")
-    anchors = engine.anchors
-    lowered = text.lower()
-    pattern = engine.pattern
-    subject: bytes | str = text if engine.on_bytes else text.decode("latin-1")
-    bad: list[tuple[int, int]] = []
-    # The rule's own time bound, as in a scan: Hypothesis can build texts on which a rule with
-    # nested repeats backtracks for minutes (the generated-matches test rejects those).
-    for match in pattern.finditer(subject, timeout=REGEX_TIMEOUT_SECONDS):
-        start, end = match.span()
-        if not _accounted(rule, gate, anchors, text, lowered, start, end):
-            bad.append((start, end))
-    return bad
-
-
-def _accounted(
-    rule: Rule,
-    gate: regex.Pattern[bytes] | object,
-    anchors: dict[str, int] | None,
-    text: bytes,
-    lowered: bytes,
-    start: int,
-    end: int,
-) -> bool:
-    for keyword in rule.keywords:
-        needle = keyword.encode()
-        position = lowered.find(needle, start)
-        while position >= 0 and position + len(needle) <= end:
-            in_reach = anchors is None or (keyword in anchors and position - start <= anchors[keyword])
-            if in_reach and gate.match(text, position):  # type: ignore[attr-defined]
-                return True
-            position = lowered.find(needle, position + 1)
-    return False
 
 
 def test_some_rules_are_gated() -> None:

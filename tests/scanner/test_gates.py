@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 import regex
@@ -16,6 +19,7 @@ from leakvault.scanner.model import Chunk
 from leakvault.scanner.prefilter import _union_gate
 
 RULES = load_builtin_rules()
+RunCli = Callable[..., CompletedProcess[str]]
 PATHS = [
     "a/b.py",
     "Dockerfile",
@@ -74,3 +78,45 @@ def test_union_gate_passes_where_any_member_passes() -> None:
 def test_union_of_a_gateless_owner_is_none() -> None:
     assert _union_gate(("a", None)) is None
     assert _union_gate(("x[0-9]{2}",)) == "x[0-9]{2}"
+
+
+def _custom_rule_config(gate: str | None, examples: bool) -> str:
+    lines = [
+        "[[rule]]",
+        'id = "acme-key"',
+        'keywords = ["acme_"]',
+        "regex = '''\\b(acme_[a-z0-9]{24})\\b'''",
+    ]
+    if gate is not None:
+        lines.append(f"gate = '''{gate}'''")
+    if examples:
+        lines.append("examples = ['key = \"acme_{lowalnum:24}\"']")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("gate", "examples", "code", "message"),
+    [
+        ("acme_[a-z0-9]{24}", True, 1, None),  # a right gate: the secret is found
+        ("acme_[A-Z]{24}", False, 2, "needs 'examples'"),  # unchecked: refused
+        ("acme_=", True, 2, "gate fails inside the match of example 1"),  # wrong: refused, not silent
+    ],
+)
+def test_a_custom_rules_gate_is_checked_against_its_examples(
+    tmp_path: Path,
+    run_cli: Callable[..., CompletedProcess[str]],
+    gate: str,
+    examples: bool,
+    code: int,
+    message: str | None,
+) -> None:
+    (tmp_path / ".leakvault.toml").write_text(_custom_rule_config(gate, examples))
+    value = expand("{lowalnum:24}", None, random.Random(5))
+    (tmp_path / "app.py").write_text(f'ACME = "acme_{value}"\n')
+    done = run_cli("scan", "--engine", "regex", "app.py")
+    assert done.returncode == code, done.stderr
+    if message is None:
+        assert "acme-key" in done.stdout
+        assert value not in done.stdout  # redacted
+    else:
+        assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1

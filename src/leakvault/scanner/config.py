@@ -66,6 +66,30 @@ def parse_size(value: Any, where: str) -> int:
     raise ConfigError(f"{where}: 'max_file_size' must be a positive number of bytes or a size like \"10MB\"")
 
 
+def _check_gate(rule: Rule, source: str) -> None:
+    """A custom rule's gate must hold inside the matches of the rule's own examples: a wrong gate
+    would make the reference engine skip real findings without a word."""
+    import random
+
+    from leakvault.patterns.examples import expand
+    from leakvault.patterns.gate_check import gate_violations
+
+    where = f"{source}: rule '{rule.id}'"
+    if not rule.examples:
+        raise ConfigError(f"{where}: a 'gate' needs 'examples' to be checked against; add examples or drop the gate")
+    rng = random.Random(0)  # noqa: S311 - fills example templates, nothing secret
+    for number, example in enumerate(rule.examples, 1):
+        try:
+            violations = gate_violations(rule, expand(example, rule.checksum, rng).encode("utf-8"))
+        except (TimeoutError, ValueError):
+            continue  # the example itself is the problem; the rule tests will say so
+        if violations:
+            raise ConfigError(
+                f"{where}: its gate fails inside the match of example {number}, so the regex engine would miss it; "
+                "fix the gate (see docs/provider-rules.md) or remove it"
+            )
+
+
 def _string_list(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -104,6 +128,9 @@ def config_from_table(table: dict[str, Any], source: str) -> ScanConfig:
         extra_rules = tuple(parse_rules_document(table, source, require_examples=False))
     except RuleError as exc:
         raise ConfigError(str(exc)) from None
+    for rule in extra_rules:
+        if rule.gate:
+            _check_gate(rule, source)
     return ScanConfig(
         exclude=_string_list(table, "exclude", source),
         max_file_size=parse_size(table["max_file_size"], source) if "max_file_size" in table else DEFAULT_MAX_FILE_SIZE,
