@@ -120,3 +120,26 @@ def test_a_custom_rules_gate_is_checked_against_its_examples(
         assert value not in done.stdout  # redacted
     else:
         assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_flood_of_kept_hits_falls_back_to_whole_chunk_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_HITS kept hits the prefilter stops recording positions: the rules seen search the
+    whole chunk and the rest of it is only checked for keywords not seen yet. Findings stay the
+    same as with positions recorded, including a token of a rule first met after the flood."""
+    import leakvault.scanner.prefilter as prefilter
+
+    rng = random.Random(17)
+    scanner = Scanner(RULES, ScanConfig(), engine="regex")
+    lines = [f'api_key = "{expand("{alnum:24}", None, rng)}"' for _ in range(40)]
+    github = expand("{token:ghp_}", "crc32_base62", rng)
+    slack = expand("xoxb-{digits:12}-{digits:13}-{alnum:24}", None, rng)
+    filler = ["value = compute(1, 2)"] * 60_000  # past the automaton's 1 MB slice: met by the presence walk
+    text = "\n".join([*lines[:20], f"GITHUB = '{github}'", *lines[20:], *filler, f"SLACK = '{slack}'"]).encode()
+    assert len(text) > prefilter.SLICE_BYTES
+    expected = sorted((f.rule_id, f.line) for f in scanner.scan_chunk(Chunk("app.py", text)).findings)
+    monkeypatch.setattr(prefilter, "MAX_HITS", 5)
+    flooded = Scanner(RULES, ScanConfig(), engine="regex")
+    located = flooded.prefilter.locate(text, "app.py")
+    assert any(regions is None for regions in located.values())  # the fallback was taken
+    assert sorted((f.rule_id, f.line) for f in flooded.scan_chunk(Chunk("app.py", text)).findings) == expected
+    assert {"github-pat", "slack-bot-token"} <= {rule_id for rule_id, _ in expected}
