@@ -179,3 +179,26 @@ def test_sarif_always_validates(rows: list[tuple[str, int, int, str]]) -> None:
     text = json.dumps(document)
     for finding in findings:
         assert json.dumps(finding.secret)[1:-1] not in text
+
+
+@pytest.mark.parametrize("count", [3, 200])  # below and above the automaton threshold
+def test_previews_redact_other_secrets_of_the_file_on_a_line(count: int) -> None:
+    """A line holding a secret reported on another line is redacted there too, whether the file
+    has a few findings (checked one by one) or many (found with an automaton)."""
+    from leakvault.scanner.report.common import AUTOMATON_FROM, previews
+
+    assert (count >= AUTOMATON_FROM) == (count == 200)
+    rule = RULES[0]
+    secrets = [_fixed_secret(100 + index, "s") for index in range(count)]
+    # line i holds secret i, and the first line also holds the last secret
+    findings = [
+        _finding(rule, "a.py", index + 1, 5, secret, f"x = '{secret}'" + (f" # {secrets[-1]}" if index == 0 else ""))
+        for index, secret in enumerate(secrets)
+    ]
+    shown = previews(findings, reveal=False)
+    assert len(shown) == count
+    for text, secret in zip(shown, secrets, strict=True):
+        assert secret not in text
+    assert secrets[-1] not in shown[0] and shown[0].count("*****") == 2
+    revealed = previews(findings, reveal=True)
+    assert secrets[-1] in revealed[0]

@@ -167,15 +167,16 @@ def _rust_automata() -> Any:
     return ahocorasick_rs
 
 
-class _Automaton:
+class Automaton:
     """Every (keyword index, start, end) occurrence of some byte strings in a lowered text."""
 
-    def __init__(self, keywords: Sequence[bytes], prefer_rust: bool = True) -> None:
+    def __init__(self, keywords: Sequence[bytes], prefer_rust: bool = True, dense: bool = True) -> None:
         ahocorasick_rs = _rust_automata() if prefer_rust else None
         if ahocorasick_rs is not None:
-            self._rs: Any = ahocorasick_rs.BytesAhoCorasick(
-                list(keywords), implementation=ahocorasick_rs.Implementation.DFA
-            )
+            # A DFA is fastest, and small for ~1,000 keywords; for many long needles (a report's
+            # 10,000 secrets) its table would take hundreds of MB, so those take the NFA.
+            kind = ahocorasick_rs.Implementation.DFA if dense else ahocorasick_rs.Implementation.ContiguousNFA
+            self._rs: Any = ahocorasick_rs.BytesAhoCorasick(list(keywords), implementation=kind)
             self._py: Any = None
         else:
             import ahocorasick
@@ -225,7 +226,7 @@ class KeywordPrefilter:
         self._keyword_text = [keyword.decode("utf-8") for keyword in owners]
         self._owners = [tuple(indices) for indices in owners.values()]
         self._prefer_rust = prefer_rust  # False: pyahocorasick (the differential test runs both)
-        self._automaton = _Automaton(self._keywords, prefer_rust) if owners else None
+        self._automaton = Automaton(self._keywords, prefer_rust) if owners else None
         self._keywordless = tuple(keywordless)
         self._overlap = max((len(keyword) for keyword in owners), default=1) - 1
         # Per keyword: the gate every owner shares (the union of their gates), when all its owners
@@ -387,7 +388,7 @@ class KeywordPrefilter:
         pending = [k for k, owners in enumerate(self._owners) if any(i not in found for i in owners)]
         position = start
         while pending and position < len(data):
-            automaton = _Automaton([self._keywords[k] for k in pending], self._prefer_rust)
+            automaton = Automaton([self._keywords[k] for k in pending], self._prefer_rust)
             seen = False
             for offset, floor, text in self._slices(data, position):
                 for keyword, _, last in automaton.occurrences(text):
