@@ -160,6 +160,27 @@ def test_base64_values_in_env_and_json_and_allow_marker(tmp_path: Path, run_cli:
     )
 
 
+def test_a_base64_secret_is_reported_once_by_the_rule_that_names_it(
+    tmp_path: Path, run_cli: RunCli, rng: random.Random
+) -> None:
+    """A token stored base64-encoded in config is one finding, the provider's (decoded), not also a
+    generic one on the encoded text; a base64 value that decodes to no token keeps its generic
+    finding; history scans agree."""
+    token = github_pat(rng)
+    encoded = base64.b64encode(token.encode()).decode()
+    plain = base64.b64encode(f"hunter-{github_pat(rng)[4:]}".encode()).decode()  # text, but no token in it
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("config.yaml", f"github:\n  token: {encoded}\ndb:\n  password: {plain}\n")
+    findings = _scan(run_cli, repo.path)
+    assert [(f["rule_id"], f["line"], f["location"]) for f in findings if f["line"] == 2] == [
+        ("github-pat", 2, "base64 value on line 2")
+    ]
+    assert any(f["line"] == 4 and f["location"] is None for f in findings)  # the generic one stays
+    repo.commit("config")
+    history = json_findings(run_cli("scan", "--git", "--format", "json", cwd=repo.path))
+    assert [(f["rule_id"], f["line"]) for f in history if f["line"] == 2] == [("github-pat", 2)]
+
+
 def test_crlf_files_never_put_a_carriage_return_in_a_secret(
     tmp_path: Path, run_cli: RunCli, rng: random.Random
 ) -> None:

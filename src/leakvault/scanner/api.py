@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig, load_config
-from leakvault.scanner.engine import Scanner, owned_prefixes, select_rules
+from leakvault.scanner.engine import GENERIC_TAG, Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
 from leakvault.scanner.source import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 
@@ -159,6 +159,11 @@ def default_jobs() -> int:
 
 
 def sort_findings(result: ScanResult) -> None:
+    """The last step of every scan: one finding per base64 secret (see `drop_encoded_twins`), then
+    a stable order."""
+    from leakvault.scanner.base64values import drop_encoded_twins
+
+    result.findings[:] = drop_encoded_twins(result.findings, GENERIC_TAG)
     result.findings.sort(key=lambda f: (f.path, f.commit.sha if f.commit else "", f.line, f.column, f.rule_id))
 
 

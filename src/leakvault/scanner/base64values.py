@@ -16,7 +16,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from leakvault.scanner.model import Chunk
+from leakvault.scanner.model import Chunk, Finding
 
 CONFIG_SUFFIXES = (
     ".env",
@@ -35,6 +35,7 @@ CONFIG_SUFFIXES = (
     ".plist",
 )
 CONFIG_NAMES = frozenset({".env", ".npmrc", ".pypirc", ".netrc", "credentials", "config"})
+LOCATION_PREFIX = "base64 value on line "
 MIN_ENCODED = 16
 MIN_DECODED = 8
 # A value after ':' or '=' (quoted or not) that is all base64 (standard or URL-safe alphabet) and
@@ -106,5 +107,30 @@ def decoded_chunks(chunk: Chunk) -> Iterator[Chunk]:
             data=text.encode("utf-8"),
             first_line=line,
             commit=chunk.commit,
-            location=f"base64 value on line {line}",
+            location=f"{LOCATION_PREFIX}{line}",
         )
+
+
+def drop_encoded_twins(findings: list[Finding], generic_tag: str) -> list[Finding]:
+    """``findings`` without the generic finding on a base64 value whose decoded text a specific
+    rule reported too (the same secret twice: once encoded, once decoded, where the decoded one
+    names the provider). Works on a whole result, whatever order the findings came in."""
+    decoded: dict[tuple[str, str, int], list[str]] = {}
+    for finding in findings:
+        if finding.location is not None and finding.location.startswith(LOCATION_PREFIX):
+            decoded.setdefault(_place(finding), []).append(finding.secret)
+    if not decoded:
+        return findings
+    kept = []
+    for finding in findings:
+        twins = decoded.get(_place(finding)) if finding.location is None and generic_tag in finding.tags else None
+        if twins:
+            text = decode_value(finding.secret.encode("utf-8")) or ""
+            if any(secret in text for secret in twins):
+                continue
+        kept.append(finding)
+    return kept
+
+
+def _place(finding: Finding) -> tuple[str, str, int]:
+    return finding.path, finding.commit.sha if finding.commit else "", finding.line
