@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from tests.rule_paths import path_for
 
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
@@ -29,28 +30,16 @@ def _cases(kind: str) -> list[object]:
 def _scan_with_only(rule: Rule, text: str) -> list[str]:
     scanner = Scanner([rule], ScanConfig())
     # A neutral path: rules restricted to certain files carry such a path in their examples' rule.
-    path = "example.env" if rule.path is None else _path_for(rule)
+    path = _path_for(rule)
     result = scanner.scan_chunk(Chunk(path=path, data=text.encode("utf-8")))
     return [finding.secret for finding in result.findings]
 
 
 def _path_for(rule: Rule) -> str:
-    for candidate in (
-        "config/.env",
-        "settings.py",
-        "main.tf",
-        "deploy.yaml",
-        "Dockerfile",
-        "app.properties",
-        "notebook.ipynb",
-        "config.json",
-        "docker-compose.yml",
-        "settings.toml",
-        "app.js",
-    ):
-        if rule.path is not None and __import__("regex").search(rule.path, candidate):
-            return candidate
-    raise AssertionError(f"rule {rule.id}: no test path matches its path regex {rule.path!r}")
+    path = path_for(rule)
+    if path is None:
+        raise AssertionError(f"rule {rule.id}: no test path matches its path regex {rule.path!r}")
+    return path
 
 
 def _rng(rule: Rule, template: str) -> random.Random:

@@ -22,6 +22,7 @@ from leakvault.scanner.engine import Scanner
 from leakvault.scanner.hyperscan_engine import hyperscan_available
 from leakvault.scanner.model import Chunk
 from leakvault.scanner.prefilter import KeywordPrefilter, Located
+from tests.rule_paths import path_for
 
 RULES = load_builtin_rules()
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
@@ -72,25 +73,7 @@ def _texts(rule: Rule, rng: random.Random) -> Iterator[str]:
 
 
 def _path(rule: Rule) -> str:
-    import regex
-
-    for candidate in (
-        "config/.env",
-        "settings.py",
-        "main.tf",
-        "deploy.yaml",
-        "Dockerfile",
-        "app.properties",
-        "config.json",
-        "docker-compose.yml",
-        "settings.toml",
-        "app.js",
-        "web.config",
-        "pom.xml",
-    ):
-        if rule.path is None or regex.search(rule.path, candidate):
-            return candidate
-    return "example.env"
+    return path_for(rule, default="config/.env") or "example.env"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
