@@ -19,7 +19,7 @@ from leakvault.scanner.baseline import (
     render_baseline,
     updated_baseline,
 )
-from leakvault.scanner.cli import write_output
+from leakvault.scanner.cli import history_options, write_output
 from leakvault.scanner.fingerprint import fingerprint_key
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.targets import ScanTarget
@@ -51,17 +51,7 @@ def baseline() -> None:
 @baseline.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-o", "--output", default=DEFAULT_BASELINE, show_default=True, metavar="FILE", help="Baseline file.")
-@click.option(
-    "--git",
-    "git_range",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[REV_RANGE]",
-    help="Record the findings of a history scan instead (default range: all refs).",
-)
-@click.option("--since", metavar="DATE", help="With --git: only commits after DATE.")
-@click.option("--until", metavar="DATE", help="With --git: only commits before DATE.")
+@history_options("Record the findings of a history scan instead (default range: all refs).")
 @click.option("--config", "config_path", metavar="FILE", help="Config file for the scan.")
 @click.option("--reason", help="Why these findings are accepted (stored in every new entry).")
 @click.option("--owner", help="Who answers for them (stored in every new entry).")

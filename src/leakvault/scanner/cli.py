@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -12,6 +14,27 @@ from leakvault.errors import UsageError
 from leakvault.scanner.report import FORMATS
 
 MAX_WARNINGS_SHOWN = 20
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def history_options(git_help: str) -> Callable[[_Command], _Command]:
+    """``--git [REV_RANGE]``, ``--since``, ``--until``: the history options of ``scan`` and
+    ``baseline create``."""
+    options = (
+        click.option(
+            "--git", "git_range", is_flag=False, flag_value="", default=None, metavar="[REV_RANGE]", help=git_help
+        ),
+        click.option("--since", metavar="DATE", help="With --git: only commits after DATE (as git log --since)."),
+        click.option("--until", metavar="DATE", help="With --git: only commits before DATE (as git log --until)."),
+    )
+
+    def decorate(command: _Command) -> _Command:
+        for option in reversed(options):  # listed in --help in this order
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -82,17 +105,7 @@ def emit_warnings(warnings: list[str]) -> None:
 @click.option("--no-redact", is_flag=True, help="Print whole secrets (never the default).")
 @click.option("--exit-zero", is_flag=True, help="Report findings but exit 0.")
 @click.option("--staged", is_flag=True, help="Scan the git index: only the lines the next commit adds.")
-@click.option(
-    "--git",
-    "git_range",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[REV_RANGE]",
-    help="Scan git history: every line added in REV_RANGE (default: all refs); PATHS limit it.",
-)
-@click.option("--since", metavar="DATE", help="With --git: only commits after DATE (as git log --since).")
-@click.option("--until", metavar="DATE", help="With --git: only commits before DATE (as git log --until).")
+@history_options("Scan git history: every line added in REV_RANGE (default: all refs); PATHS limit it.")
 @click.option("--baseline", "baseline_path", metavar="FILE", help="Do not report findings accepted in FILE.")
 @click.option("--fix", is_flag=True, help="Plan moving each secret into the vault: print the diff, write nothing.")
 @click.option("--apply", "apply_fix", is_flag=True, help="With --fix: store values, rewrite files, update the mapping.")
@@ -129,8 +142,15 @@ def scan(
     if fix or apply_fix:
         from leakvault.scanner.fix.command import run_fix_command
 
-        return run_fix_command(result, apply=apply_fix, fix=fix, format_name=format_name, output=output,
-                               reveal=no_redact, exit_zero=exit_zero)
+        return run_fix_command(
+            result,
+            apply=apply_fix,
+            fix=fix,
+            format_name=format_name,
+            output=output,
+            reveal=no_redact,
+            exit_zero=exit_zero,
+        )
     color = format_name == "text" and output is None and sys.stdout.isatty()
     rules = [compiled.rule for compiled in scanner.rules]
     write_output(render(format_name, result, rules, reveal=no_redact, color=color), output)
