@@ -56,6 +56,7 @@ thread at a time; `close` releases connections and is idempotent.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -132,3 +133,26 @@ class SecretBackend(Protocol):
     def close(self) -> None:
         """Release connections and key material; safe to call twice."""
         ...
+
+
+class CheckedMetadataUpdate:
+    """Mixin: `update_metadata` with its arguments checked here, once, for every backend.
+
+    The backend supplies `_update_metadata`, which applies arguments already known to be valid.
+    """
+
+    def update_metadata(
+        self,
+        path: str,
+        *,
+        max_versions: int | None = None,
+        custom: Mapping[str, str | None] | None = None,
+    ) -> SecretMetadata:
+        if max_versions is not None and max_versions < 0:
+            raise ValueError("max_versions must be >= 0")
+        return self._update_metadata(path, max_versions, custom)
+
+    @abstractmethod
+    def _update_metadata(
+        self, path: str, max_versions: int | None, custom: Mapping[str, str | None] | None
+    ) -> SecretMetadata: ...

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from leakvault.vault import _crypto
+from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.errors import (
     CasConflictError,
     SecretNotFoundError,
@@ -31,7 +32,7 @@ def _parse_ts(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-class SqliteBackend:
+class SqliteBackend(CheckedMetadataUpdate):
     """SecretBackend over a `VaultFile`, encrypting every value with the vault master key."""
 
     def __init__(
@@ -198,15 +199,9 @@ class SqliteBackend:
         # secure_delete zeroed the freed cells in the pages; truncating the WAL drops its old copies.
         self._file.checkpoint()
 
-    def update_metadata(
-        self,
-        path: str,
-        *,
-        max_versions: int | None = None,
-        custom: Mapping[str, str | None] | None = None,
+    def _update_metadata(
+        self, path: str, max_versions: int | None, custom: Mapping[str, str | None] | None
     ) -> SecretMetadata:
-        if max_versions is not None and max_versions < 0:
-            raise ValueError("max_versions must be >= 0")
         with self._file.transaction() as conn:
             row = conn.execute("SELECT custom FROM secrets WHERE path = ?", (path,)).fetchone()
             if row is None:

@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from leakvault.errors import ConfigError
+from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.backends._bookkeeping import Bookkeeping, now_iso
 from leakvault.vault.backends._support import (
     RetryPolicy,
@@ -141,7 +142,7 @@ class _State:
         return None
 
 
-class AwsBackend:
+class AwsBackend(CheckedMetadataUpdate):
     """SecretBackend over AWS Secrets Manager."""
 
     def __init__(
@@ -500,15 +501,9 @@ class AwsBackend:
             ),
         )
 
-    def update_metadata(
-        self,
-        path: str,
-        *,
-        max_versions: int | None = None,
-        custom: Mapping[str, str | None] | None = None,
+    def _update_metadata(
+        self, path: str, max_versions: int | None, custom: Mapping[str, str | None] | None
     ) -> SecretMetadata:
-        if max_versions is not None and max_versions < 0:
-            raise ValueError("max_versions must be >= 0")
         state = self._state(path)
         if max_versions is not None:
             state.meta.max_versions = max_versions

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.backends._bookkeeping import now_iso
 from leakvault.vault.backends._names import AZURE_NAMES
 from leakvault.vault.backends._pending import InternalPending, is_pending_path
@@ -136,7 +137,7 @@ def _created(raw: Any) -> datetime:
     return utcnow()
 
 
-class AzureBackend(InternalPending):
+class AzureBackend(InternalPending, CheckedMetadataUpdate):
     """SecretBackend over Azure Key Vault secrets."""
 
     _service = SERVICE
@@ -391,15 +392,9 @@ class AzureBackend(InternalPending):
                 tags = {k: v for k, v in version.tags.items() if k != TAG_DELETED}
                 self._set_tags(path, version, {**tags, TAG_DESTROYED: now}, enabled=False)
 
-    def update_metadata(
-        self,
-        path: str,
-        *,
-        max_versions: int | None = None,
-        custom: Mapping[str, str | None] | None = None,
+    def _update_metadata(
+        self, path: str, max_versions: int | None, custom: Mapping[str, str | None] | None
     ) -> SecretMetadata:
-        if max_versions is not None and max_versions < 0:
-            raise ValueError("max_versions must be >= 0")
         live = self._live(self._versions(path))
         if not live:
             raise SecretNotFoundError(path)

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from leakvault.errors import ConfigError
+from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.backends._bookkeeping import Bookkeeping, now_iso
 from leakvault.vault.backends._names import GCP_NAMES
 from leakvault.vault.backends._pending import InternalPending, is_pending_path
@@ -99,7 +100,7 @@ def _datetime(raw: Any) -> datetime:
     return utcnow()
 
 
-class GcpBackend(InternalPending):
+class GcpBackend(InternalPending, CheckedMetadataUpdate):
     """SecretBackend over Google Cloud Secret Manager."""
 
     _service = SERVICE
@@ -417,15 +418,9 @@ class GcpBackend(InternalPending):
 
         self._mutate(path, forget)
 
-    def update_metadata(
-        self,
-        path: str,
-        *,
-        max_versions: int | None = None,
-        custom: Mapping[str, str | None] | None = None,
+    def _update_metadata(
+        self, path: str, max_versions: int | None, custom: Mapping[str, str | None] | None
     ) -> SecretMetadata:
-        if max_versions is not None and max_versions < 0:
-            raise ValueError("max_versions must be >= 0")
 
         def change(meta: Bookkeeping) -> None:
             if max_versions is not None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.backends._hvac import SERVICE, HvacConnection, HvacSettings
 from leakvault.vault.backends._pending import InternalPending, is_pending_path, pending_path
 from leakvault.vault.backends._support import Section, b64decode, b64encode, describe, is_text, parse_time
@@ -58,7 +59,7 @@ def decode_data(path: str, version: int, data: Mapping[str, Any] | None) -> byte
     return json.dumps(dict(data), sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-class HashicorpBackend(InternalPending):
+class HashicorpBackend(InternalPending, CheckedMetadataUpdate):
     """SecretBackend over a KV v2 mount of HashiCorp Vault or OpenBao."""
 
     _service = SERVICE
@@ -246,15 +247,9 @@ class HashicorpBackend(InternalPending):
             lambda: self._kv.destroy_secret_versions(path=self._full(path), versions=chosen, mount_point=self._mount),
         )
 
-    def update_metadata(
-        self,
-        path: str,
-        *,
-        max_versions: int | None = None,
-        custom: Mapping[str, str | None] | None = None,
+    def _update_metadata(
+        self, path: str, max_versions: int | None, custom: Mapping[str, str | None] | None
     ) -> SecretMetadata:
-        if max_versions is not None and max_versions < 0:
-            raise ValueError("max_versions must be >= 0")
         current = self._raw_metadata(path)
         params: dict[str, Any] = {}
         if max_versions is not None:
