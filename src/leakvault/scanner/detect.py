@@ -12,13 +12,13 @@ Where the engine located hits, a rule with bounded matches searches only regions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import regex
 
-from leakvault.patterns.loader import CompiledRule, compile_gate, compile_rule
+from leakvault.patterns.loader import CompiledRule, compile_rule
 from leakvault.patterns.model import Rule
 from leakvault.scanner.entropy import shannon_entropy
 from leakvault.scanner.model import Candidate, Chunk
@@ -78,7 +78,7 @@ class EngineRule:
     Mutable only as a cache: every lazily filled slot is a pure function of the rule.
     """
 
-    __slots__ = ("_anchored", "_anchors", "_compiled", "_gate", "_pattern", "_reach", "index", "rule")
+    __slots__ = ("_anchored", "_anchors", "_compiled", "_pattern", "_reach", "index", "rule")
 
     def __init__(self, index: int, rule: Rule) -> None:
         self.index = index
@@ -88,7 +88,6 @@ class EngineRule:
         self._anchors: Any = _UNSET
         self._anchored: dict[int, Any] = {}
         self._compiled: CompiledRule | None = None
-        self._gate: Any = _UNSET
 
     @property
     def pattern(self) -> regex.Pattern[bytes] | regex.Pattern[str]:
@@ -109,13 +108,6 @@ class EngineRule:
 
             self._reach = match_reach(self.rule.regex)
         return self._reach  # type: ignore[no-any-return]
-
-    @property
-    def gate(self) -> Callable[[bytes, int], object] | None:
-        """The rule's gate as ``match(data, keyword_start)``, or None (every hit is searched)."""
-        if self._gate is _UNSET:
-            self._gate = compile_gate(self.rule.gate).match if self.rule.gate else None
-        return self._gate  # type: ignore[no-any-return]
 
     def preset(self, reach: MatchReach | None, anchors: dict[str, int] | None) -> None:
         """Take a previously computed analysis (see `analysis_cache`)."""

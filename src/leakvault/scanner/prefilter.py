@@ -168,7 +168,8 @@ def _rust_automata() -> Any:
 
 
 class Automaton:
-    """Every (keyword index, start, end) occurrence of some byte strings in a lowered text."""
+    """Every (keyword index, start, end) occurrence of some byte strings in a text (the prefilter
+    gives it lowered text and lowercase keywords)."""
 
     def __init__(self, keywords: Sequence[bytes], prefer_rust: bool = True, dense: bool = True) -> None:
         ahocorasick_rs = _rust_automata() if prefer_rust else None
@@ -200,7 +201,6 @@ class KeywordPrefilter:
 
     __slots__ = (
         "_automaton",
-        "_gates",
         "_keyword_text",
         "_keywordless",
         "_keywords",
@@ -229,10 +229,6 @@ class KeywordPrefilter:
         self._automaton = Automaton(self._keywords, prefer_rust) if owners else None
         self._keywordless = tuple(keywordless)
         self._overlap = max((len(keyword) for keyword in owners), default=1) - 1
-        # Per keyword: the gate every owner shares (the union of their gates), when all its owners
-        # have one; its hits are filtered as they are collected, so a flood of gated keywords (a
-        # log full of "token") never accumulates. Compiled on first use.
-        self._gates: dict[str, Any] = {}
         # Rules limited to some paths (Dockerfiles, .tf files...) take no part in other files:
         # neither their hits nor their gates, which may be looser than the rest of their family's.
         self._path_rules = tuple(rule.index for rule in rules if rule.rule.path)
@@ -309,7 +305,7 @@ class KeywordPrefilter:
                 if own_gate is not None and own_gate != shared_gate:
                     positions = gated.get(own_gate)  # type: ignore[assignment]
                     if positions is None:
-                        match = self._gate(own_gate)
+                        match = compile_gate(own_gate).match
                         positions = gated[own_gate] = [start for start in hits if match(data, start)]
                     if not positions:
                         continue
@@ -355,8 +351,8 @@ class KeywordPrefilter:
                 if not table.owners[keyword]:
                     continue
                 gate = table.gate(keyword)
-                if gate is not None:
-                    match = self._gate(gate)
+                if gate is not None:  # filtered as collected: a log full of "token" never piles up
+                    match = compile_gate(gate).match
                     positions = [start for start in positions if match(data, start)]
                     if not positions:
                         continue
@@ -372,12 +368,6 @@ class KeywordPrefilter:
                 self._presence_only(data, offset + len(text), found)
                 return {}
         return starts
-
-    def _gate(self, source: str) -> Any:
-        match = self._gates.get(source)
-        if match is None:
-            match = self._gates[source] = compile_gate(source).match
-        return match
 
     def _presence_only(self, data: bytes, start: int, found: Located) -> None:
         """Finish a chunk with too many hits: every rule seen searches the whole chunk; the rest of
