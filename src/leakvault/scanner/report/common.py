@@ -21,8 +21,11 @@ def previews(findings: list[Finding], reveal: bool) -> list[str]:
     """Each finding's line, with every secret found anywhere in the same file redacted (a line can
     hold a second secret that was reported on another line of the file)."""
     in_file: dict[str, set[str]] = defaultdict(set)
+    # A secret that starts on a line but runs past it (a multi-line key) is no substring of the line.
+    starting_on: dict[tuple[str, int, str], list[str]] = defaultdict(list)
     for finding in findings:
         in_file[finding.path].add(finding.secret)
+        starting_on[_line_key(finding)].append(finding.secret)
     finders = {path: _SecretFinder(secrets) for path, secrets in in_file.items() if len(secrets) >= AUTOMATON_FROM}
     result = []
     for finding in findings:
@@ -32,9 +35,14 @@ def previews(findings: list[Finding], reveal: bool) -> list[str]:
             if finder is not None
             else [secret for secret in in_file[finding.path] if secret in finding.line_text]
         )
-        others = [secret for secret in on_line if secret != finding.secret]
+        same_line = dict.fromkeys([*on_line, *starting_on[_line_key(finding)]])
+        others = [secret for secret in same_line if secret != finding.secret]
         result.append(preview(finding.line_text, [finding.secret, *others], reveal))
     return result
+
+
+def _line_key(finding: Finding) -> tuple[str, int, str]:
+    return finding.path, finding.line, finding.commit.sha if finding.commit else ""
 
 
 class _SecretFinder:
