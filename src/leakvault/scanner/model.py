@@ -47,6 +47,16 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenAt:
+    """Another place the same secret was met (a sweep reports a secret once, with every place)."""
+
+    repository: str | None
+    path: str
+    line: int
+    commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A reported secret. ``secret`` and ``line_text`` are raw; reports redact them by default."""
 
@@ -67,6 +77,11 @@ class Finding:
     commit: CommitInfo | None = None
     location: str | None = None
     tags: tuple[str, ...] = ()
+    repository: str | None = None  # set by a sweep of many repositories
+    also_seen_at: tuple[SeenAt, ...] = ()
+    # ``secret`` and ``line_text`` hold redacted text already: a finding read back from a store that
+    # keeps no secret values (the sweep's); reports show them as they are.
+    redacted: bool = False
 
 
 @dataclass(slots=True)

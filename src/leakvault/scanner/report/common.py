@@ -9,7 +9,7 @@ from leakvault.scanner.redact import preview, redact
 
 
 def shown_secret(finding: Finding, reveal: bool) -> str:
-    return finding.secret if reveal else redact(finding.secret)
+    return finding.secret if reveal or finding.redacted else redact(finding.secret)
 
 
 # Past this many secrets in one file, an automaton finds those on each line: testing each secret
@@ -23,12 +23,15 @@ def previews(findings: list[Finding], reveal: bool) -> list[str]:
     in_file: dict[str, set[str]] = defaultdict(set)
     # A secret that starts on a line but runs past it (a multi-line key) is no substring of the line.
     starting_on: dict[tuple[str, int, str], list[str]] = defaultdict(list)
-    for finding in findings:
+    for finding in (finding for finding in findings if not finding.redacted):
         in_file[finding.path].add(finding.secret)
         starting_on[_line_key(finding)].append(finding.secret)
     finders = {path: _SecretFinder(secrets) for path, secrets in in_file.items() if len(secrets) >= AUTOMATON_FROM}
     result = []
     for finding in findings:
+        if finding.redacted:  # its line is a redacted preview already
+            result.append(finding.line_text)
+            continue
         finder = finders.get(finding.path)
         on_line = (
             finder.on(finding.line_text)

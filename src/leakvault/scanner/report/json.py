@@ -16,8 +16,12 @@ SCHEMA_VERSION = 1
 def finding_records(result: ScanResult, reveal: bool) -> list[dict[str, Any]]:
     records = []
     for finding, line_preview in zip(result.findings, previews(result.findings, reveal), strict=True):
+        record: dict[str, Any] = {}
+        if finding.repository is not None:  # a sweep's findings; absent from a one-repository scan
+            record["repository"] = finding.repository
         records.append(
-            {
+            record
+            | {
                 "rule_id": finding.rule_id,
                 "rule_name": finding.rule_name,
                 "severity": finding.severity,
@@ -28,7 +32,7 @@ def finding_records(result: ScanResult, reveal: bool) -> list[dict[str, Any]]:
                 "end_line": finding.end_line,
                 "end_column": finding.end_column,
                 "secret": shown_secret(finding, reveal),
-                "redacted": not reveal,
+                "redacted": not reveal or finding.redacted,
                 "preview": line_preview,
                 "fingerprint": finding.fingerprint,
                 "entropy": finding.entropy,
@@ -36,6 +40,7 @@ def finding_records(result: ScanResult, reveal: bool) -> list[dict[str, Any]]:
                 "location": finding.location,
                 "tags": list(finding.tags),
             }
+            | ({"also_seen_at": [asdict(place) for place in finding.also_seen_at]} if finding.also_seen_at else {})
         )
     return records
 

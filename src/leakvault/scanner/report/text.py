@@ -6,7 +6,7 @@ from itertools import groupby
 
 import click
 
-from leakvault.scanner.model import ScanResult
+from leakvault.scanner.model import Finding, ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
 
 SEVERITY_COLOURS = {"high": "red", "medium": "yellow", "low": "cyan"}
@@ -42,6 +42,19 @@ def summary_line(result: ScanResult) -> str:
     return f"{head}; {', '.join(parts)}"
 
 
+PLACES_SHOWN = 5
+
+
+def _places(finding: Finding) -> str:
+    """Where else a sweep met the same secret: the first few places and how many more."""
+    places = [
+        f"{place.repository + '/' if place.repository else ''}{place.path}:{place.line}"
+        for place in finding.also_seen_at[:PLACES_SHOWN]
+    ]
+    more = len(finding.also_seen_at) - PLACES_SHOWN
+    return ", ".join(places) + (f" and {more} more" if more > 0 else "")
+
+
 def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False) -> str:
     def style(text: str, **kwargs: object) -> str:
         return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
@@ -62,6 +75,8 @@ def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False
             lines.append(f"  {where:<9} {severity} {finding.rule_name} [{finding.rule_id}]{origin}")
             lines.append(f"            secret: {shown_secret(finding, reveal)}")
             lines.append(style(f"            {line_preview}", dim=True))
+            if finding.also_seen_at:
+                lines.append(f"            also in {_places(finding)}")
         lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
