@@ -24,6 +24,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "vault": "leakvault.vault.cli:vault",
     "run": "leakvault.vault.inject_cli:run",
     "inject": "leakvault.vault.inject_cli:inject",
+    "sweep": "leakvault.sweep.cli:sweep",
 }
 
 
