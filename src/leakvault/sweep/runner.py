@@ -152,7 +152,7 @@ class _Sweep:
         summary: SweepSummary,
         on_progress: Callable[[SweepProgress], None] | None,
     ) -> None:
-        self.client = client
+        self.client: Any = client  # distributed leaves much of Client unannotated
         self.store = store
         self.options = options
         self.summary = summary
@@ -166,7 +166,7 @@ class _Sweep:
     def run(self) -> None:
         distributed = _distributed()
         # Sent to every worker once, not with each of thousands of tasks.
-        self.config = self.client.scatter(self.options.config, broadcast=True)  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
+        self.config = self.client.scatter(self.options.config, broadcast=True)
         pending = distributed.as_completed()
         for repository in self.summary.repositories:
             future = self.client.submit(
