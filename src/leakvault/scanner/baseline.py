@@ -192,6 +192,7 @@ def apply_baseline(result: ScanResult, baseline: Baseline, today: date) -> Basel
             kept.append(finding)
         else:
             suppressed += 1
+            result.baselined.append(finding)
     result.findings[:] = kept
     return BaselineOutcome(suppressed=suppressed, expired=tuple(sorted(expired.values(), key=BaselineEntry.sort_key)))
 

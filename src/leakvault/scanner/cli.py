@@ -133,6 +133,8 @@ def scan(
     from leakvault.scanner.report import render
     from leakvault.scanner.targets import ScanTarget, run_target
 
+    if no_redact and format_name == "html":
+        raise UsageError("--no-redact does not apply to --format html: the page is made to be shared; use json")
     config = load_config(config_path, Path.cwd())
     scanner = build_scanner(config, engine=engine)
     result = run_target(ScanTarget.from_options(paths, staged, git_range, since, until), config, scanner, jobs)

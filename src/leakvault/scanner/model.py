@@ -109,5 +109,8 @@ class ScanResult:
     """What a scan returns: findings in a stable order, counters and warnings (one line each)."""
 
     findings: list[Finding] = field(default_factory=list)
+    # Findings a baseline accepted: not reported as findings, but shown as baselined where a
+    # report has room for them (the HTML report, the text summary).
+    baselined: list[Finding] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
     warnings: list[str] = field(default_factory=list)

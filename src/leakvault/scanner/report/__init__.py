@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from leakvault.patterns.model import Rule
 from leakvault.scanner.model import ScanResult
 
-FORMATS = ("text", "json", "sarif", "gitleaks")
+FORMATS = ("text", "json", "sarif", "gitleaks", "html")
 
 
 def render(
@@ -30,4 +30,8 @@ def render(
         from leakvault.scanner.report.gitleaks import render_gitleaks
 
         return render_gitleaks(result, reveal=reveal)
+    if format_name == "html":  # always redacted: a page is shared, so --no-redact does not apply
+        from leakvault.scanner.report.html import render_html
+
+        return render_html(result, rules)
     raise ValueError(format_name)
