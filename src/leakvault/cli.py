@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "run": "leakvault.vault.inject_cli:run",
     "inject": "leakvault.vault.inject_cli:inject",
     "sweep": "leakvault.sweep.cli:sweep",
+    "init": "leakvault.integrations.init_cli:init",
 }
 
 
