@@ -46,6 +46,9 @@ class FileRef:
 
     absolute: str
     display: str
+    # Set for a directory that could not be listed: it is reported as skipped with this reason
+    # (counted and warned about like an unreadable file) instead of passing without a word.
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +131,26 @@ def iter_files(paths: Sequence[str], exclude: Sequence[str], cwd: str | None = N
             yield FileRef(absolute, display_path(absolute, cwd))
 
 
-def _sorted_entries(directory: str) -> Iterator[os.DirEntry[str]]:
+def _sorted_entries(directory: str) -> tuple[Iterator[os.DirEntry[str]], str | None]:
+    """The directory's entries in name order, or none and why it cannot be listed."""
     try:
-        return iter(sorted(os.scandir(directory), key=lambda entry: entry.name))
-    except OSError:
-        return iter(())  # an unreadable directory: nothing below it can be read either
+        return iter(sorted(os.scandir(directory), key=lambda entry: entry.name)), None
+    except OSError as exc:
+        return iter(()), exc.strerror or type(exc).__name__
+
+
+def _unreadable_directory(path: str, cwd: str, reason: str) -> FileRef:
+    return FileRef(path, display_path(path, cwd).rstrip("/") + "/", unreadable=reason)
 
 
 def _walk(directory: str, real_root: str, ignores: _IgnoreStack, cwd: str) -> Iterator[FileRef]:
     # Depth-first in name order, with an explicit stack rather than recursion: a tree thousands of
     # directories deep must not exhaust Python's recursion limit.
-    stack = [(_sorted_entries(directory), ignores)]
+    entries, error = _sorted_entries(directory)
+    if error is not None:
+        yield _unreadable_directory(directory, cwd, error)
+        return
+    stack = [(entries, ignores)]
     while stack:
         entries, ignores = stack[-1]
         entry = next(entries, None)
@@ -155,7 +167,11 @@ def _walk(directory: str, real_root: str, ignores: _IgnoreStack, cwd: str) -> It
         if entry.is_dir(follow_symlinks=False):
             if entry.name in ALWAYS_SKIPPED_DIRS or ignores.is_ignored(entry.path, True):
                 continue
-            stack.append((_sorted_entries(entry.path), ignores.extended(entry.path)))
+            children, error = _sorted_entries(entry.path)
+            if error is not None:  # nothing below it can be read either
+                yield _unreadable_directory(entry.path, cwd, error)
+                continue
+            stack.append((children, ignores.extended(entry.path)))
         elif entry.is_file(follow_symlinks=False) and not ignores.is_ignored(entry.path, False):
             yield FileRef(entry.path, display_path(entry.path, cwd))
 
@@ -180,6 +196,8 @@ def decode_text(data: bytes) -> bytes | None:
 
 def read_file(ref: FileRef, max_size: int) -> Chunk | Skipped:
     """Read one file into a chunk, or say why it was skipped."""
+    if ref.unreadable is not None:
+        return Skipped(ref.display, SkipReason.UNREADABLE, ref.unreadable)
     extension = ref.absolute.rpartition(".")[2].lower() if "." in os.path.basename(ref.absolute) else ""
     if extension in BINARY_EXTENSIONS:
         return Skipped(ref.display, SkipReason.BINARY)
