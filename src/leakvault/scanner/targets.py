@@ -7,6 +7,7 @@ baseline create/update`` and the GitHub Action agree on what each choice means.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,29 @@ from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.engine import Scanner
 from leakvault.scanner.model import ScanResult
+from leakvault.scanner.progress import ScanProgress
 
 # pre-commit sets these for pre-push hooks (and for `pre-commit run --from-ref X --to-ref Y`).
 PRE_COMMIT_FROM = "PRE_COMMIT_FROM_REF"
 PRE_COMMIT_TO = "PRE_COMMIT_TO_REF"
+
+
+# What a history bound may be: git reads almost any text as a date ("notadate" as now), so a typo
+# would silently scan nothing. Accepted: ISO 8601 dates and times, @<unix seconds>, "N units ago"
+# (spaces or dots), and the words git documents.
+_GIT_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
+    r"|@\d+"
+    r"|\d+[ .]+(second|minute|hour|day|week|month|year)s?[ .]+ago"
+    r"|yesterday|today|now|noon|midnight",
+    re.IGNORECASE,
+)
+
+
+def check_git_date(option: str, value: str) -> None:
+    """A `UsageError` unless ``value`` is a date git reads as the user meant."""
+    if not _GIT_DATE.fullmatch(value.strip()):
+        raise UsageError(f"{option} {value!r} is not a date: use 2024-01-31, '2 weeks ago' or @<unix seconds>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +61,9 @@ class ScanTarget:
             raise UsageError("--since/--until need --git: they bound the commits of a history scan")
         if (staged or git_range is not None) and "-" in paths:
             raise UsageError("'-' (stdin) cannot be combined with --staged or --git")
+        for option, value in (("--since", since), ("--until", until)):
+            if value is not None:
+                check_git_date(option, value)
         return cls(paths=paths, staged=staged, git_range=git_range, since=since, until=until)
 
     def history_range(self) -> str | None:
@@ -82,8 +105,14 @@ class ScanTarget:
         )
 
 
-def run_target(target: ScanTarget, config: ScanConfig, scanner: Scanner, jobs: int | None = None) -> ScanResult:
-    """Scan ``target`` with ``scanner`` (built from ``config``)."""
+def run_target(
+    target: ScanTarget,
+    config: ScanConfig,
+    scanner: Scanner,
+    jobs: int | None = None,
+    progress: ScanProgress | None = None,
+) -> ScanResult:
+    """Scan ``target`` with ``scanner`` (built from ``config``); ``progress`` hears of long work."""
     if target.staged:
         from leakvault.scanner.gitscan import scan_staged
 
@@ -92,8 +121,14 @@ def run_target(target: ScanTarget, config: ScanConfig, scanner: Scanner, jobs: i
         from leakvault.scanner.gitscan import scan_history
 
         return scan_history(
-            scanner, target.history_range(), since=target.since, until=target.until, paths=target.paths, jobs=jobs
+            scanner,
+            target.history_range(),
+            since=target.since,
+            until=target.until,
+            paths=target.paths,
+            jobs=jobs,
+            progress=progress,
         )
     from leakvault.scanner.api import scan
 
-    return scan(list(target.paths) or ["."], config, jobs=jobs, scanner=scanner)
+    return scan(list(target.paths) or ["."], config, jobs=jobs, scanner=scanner, progress=progress)
