@@ -17,6 +17,7 @@ from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig, load_config
 from leakvault.scanner.engine import GENERIC_TAG, Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
+from leakvault.scanner.progress import ScanProgress
 from leakvault.scanner.source import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 
 if TYPE_CHECKING:
@@ -62,11 +63,15 @@ def record_skip(skipped: Skipped, stats: ScanStats, warnings: list[str]) -> None
         warnings.append(f"{skipped.display}: skipped, cannot be read ({skipped.detail})")
 
 
-def scan_chunks(scanner: Scanner, chunks: Iterable[Chunk | Skipped], result: ScanResult) -> None:
+def scan_chunks(
+    scanner: Scanner, chunks: Iterable[Chunk | Skipped], result: ScanResult, progress: ScanProgress | None = None
+) -> None:
     """Scan chunks in this process, accumulating into ``result``."""
     for item in chunks:
         if isinstance(item, Skipped):
             record_skip(item, result.stats, result.warnings)
+            if progress is not None:
+                progress.done(items=1)
             continue
         if item.location is None:  # derived chunks (notebook cells, decoded values) belong to a counted file
             result.stats.files_scanned += 1
@@ -75,6 +80,8 @@ def scan_chunks(scanner: Scanner, chunks: Iterable[Chunk | Skipped], result: Sca
         result.findings.extend(outcome.findings)
         result.warnings.extend(outcome.warnings)
         result.stats.regex_timeouts += outcome.timeouts
+        if progress is not None:
+            progress.done(items=int(item.location is None), size=len(item.data), findings=len(outcome.findings))
 
 
 def _scan_batch(refs: list[FileRef]) -> ScanResult:
@@ -86,12 +93,14 @@ def _scan_batch(refs: list[FileRef]) -> ScanResult:
     return result
 
 
-def _sized(refs: Iterable[FileRef]) -> Iterator[tuple[FileRef, int]]:
+def _sized(refs: Iterable[FileRef], progress: ScanProgress | None = None) -> Iterator[tuple[FileRef, int]]:
     for ref in refs:
         try:
             size = os.stat(ref.absolute).st_size
         except OSError:
             size = 0  # the worker's read reports it
+        if progress is not None:
+            progress.planned(items=1, size=size)
         yield ref, size
 
 
@@ -108,18 +117,25 @@ def _batches(sized: Iterable[tuple[FileRef, int]]) -> Iterator[list[FileRef]]:
         yield batch
 
 
-def _merge(result: ScanResult, partial: ScanResult) -> None:
+def _merge(result: ScanResult, partial: ScanResult, progress: ScanProgress | None = None) -> None:
     result.findings.extend(partial.findings)
     result.warnings.extend(partial.warnings)
     result.stats.merge(partial.stats)
+    if progress is not None:
+        stats = partial.stats
+        files = stats.files_scanned + stats.skipped_binary + stats.skipped_too_large + stats.skipped_unreadable
+        progress.done(items=files, size=stats.bytes_scanned, findings=len(partial.findings))
 
 
-def _scan_files(scanner: Scanner, refs: Iterable[FileRef], jobs: int, result: ScanResult) -> None:
+def _scan_files(
+    scanner: Scanner, refs: Iterable[FileRef], jobs: int, result: ScanResult, progress: ScanProgress | None = None
+) -> None:
     max_size = scanner.config.max_file_size
     if jobs <= 1:
-        scan_chunks(scanner, iter_file_chunks(refs, max_size), result)
+        counted = refs if progress is None else (ref for ref, _ in _sized(refs, progress))
+        scan_chunks(scanner, iter_file_chunks(counted, max_size), result, progress)
         return
-    sized = _sized(refs)
+    sized = _sized(refs, progress)
     head: list[tuple[FileRef, int]] = []
     head_bytes = 0
     for ref, size in sized:
@@ -128,13 +144,18 @@ def _scan_files(scanner: Scanner, refs: Iterable[FileRef], jobs: int, result: Sc
         if len(head) >= POOL_MIN_FILES and head_bytes >= POOL_MIN_BYTES:
             break
     else:  # the whole scan fits under the thresholds: no pool
-        scan_chunks(scanner, iter_file_chunks((ref for ref, _ in head), max_size), result)
+        scan_chunks(scanner, iter_file_chunks((ref for ref, _ in head), max_size), result, progress)
         return
-    _scan_in_pool(scanner, _batches(chain(head, sized)), jobs, head_bytes, result)
+    _scan_in_pool(scanner, _batches(chain(head, sized)), jobs, head_bytes, result, progress)
 
 
 def _scan_in_pool(
-    scanner: Scanner, batches: Iterator[list[FileRef]], jobs: int, expected: int, result: ScanResult
+    scanner: Scanner,
+    batches: Iterator[list[FileRef]],
+    jobs: int,
+    expected: int,
+    result: ScanResult,
+    progress: ScanProgress | None = None,
 ) -> None:
     global _worker_scanner
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -149,9 +170,9 @@ def _scan_in_pool(
             if len(pending) >= IN_FLIGHT_PER_JOB * jobs:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    _merge(result, future.result())
+                    _merge(result, future.result(), progress)
         for future in pending:
-            _merge(result, future.result())
+            _merge(result, future.result(), progress)
 
 
 def default_jobs() -> int:
@@ -173,6 +194,7 @@ def scan(
     *,
     jobs: int | None = None,
     scanner: Scanner | None = None,
+    progress: ScanProgress | None = None,
 ) -> ScanResult:
     """Scan files and directories (``"-"`` is standard input) and return every finding, sorted.
 
@@ -190,7 +212,11 @@ def scan(
         scan_chunks(scanner, [read_stdin(config.max_file_size)], result)
     if file_names:
         _scan_files(
-            scanner, iter_files(file_names, config.exclude), jobs if jobs is not None else default_jobs(), result
+            scanner,
+            iter_files(file_names, config.exclude),
+            jobs if jobs is not None else default_jobs(),
+            result,
+            progress,
         )
     sort_findings(result)
     return result

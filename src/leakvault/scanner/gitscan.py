@@ -30,12 +30,14 @@ from leakvault.scanner.gitsource import (
     HistoryReader,
     commit_files,
     commit_path_items,
+    count_commits,
     iter_commits,
     iter_staged,
     make_scope,
     release_inherited_pipes,
 )
 from leakvault.scanner.model import Chunk, Finding, ScanResult
+from leakvault.scanner.progress import ScanProgress
 from leakvault.scanner.source import Skipped
 
 if TYPE_CHECKING:
@@ -365,9 +367,11 @@ def _scan_items(items: list[GitItem]) -> list[_Part]:
     return [[_scan_item(scanner, item) for item in items]]
 
 
-def _collect(outcomes: Iterable[_Outcome | Skipped], *, once_per_secret: bool) -> ScanResult:
+def _collect(
+    outcomes: Iterable[_Outcome | Skipped], *, once_per_secret: bool, progress: ScanProgress | None = None
+) -> ScanResult:
     """The scan result of outcomes in source order. With ``once_per_secret`` (history) a
-    fingerprint is reported only in the first commit that has it."""
+    fingerprint is reported only in the first commit that has it. ``progress`` counts commits."""
     result = ScanResult()
     first_commit: dict[str, str] = {}  # fingerprint -> the commit that introduced it
     last_file: tuple[str, str] | None = None
@@ -376,10 +380,14 @@ def _collect(outcomes: Iterable[_Outcome | Skipped], *, once_per_secret: bool) -
             record_skip(outcome, result.stats, result.warnings)
             continue
         if (outcome.sha, outcome.path) != last_file:  # one file of one commit may come as several hunks
+            if progress is not None and (last_file is None or last_file[0] != outcome.sha):
+                progress.done(items=1)
             last_file = (outcome.sha, outcome.path)
             result.stats.files_scanned += 1
         result.stats.bytes_scanned += outcome.bytes_scanned
         result.stats.regex_timeouts += outcome.timeouts
+        if progress is not None:
+            progress.done(size=outcome.bytes_scanned, findings=len(outcome.findings))
         result.warnings.extend(outcome.warnings)
         for finding in outcome.findings:
             if once_per_secret:
@@ -415,11 +423,14 @@ def scan_history(
     paths: Sequence[str] = (),
     cwd: str | None = None,
     jobs: int | None = None,
+    progress: ScanProgress | None = None,
 ) -> ScanResult:
     """Every line added in ``rev_range`` (default: all refs), each secret once
     (``leakvault scan --git``); ``jobs`` workers (default: the CPUs) for a large history."""
     config = scanner.config
     scope = make_scope(config.exclude, config.max_file_size, paths, cwd)
+    if progress is not None:
+        progress.planned(items=count_commits(scope, rev_range, since, until))
     commits = iter_commits(scope, rev_range, since, until)
     outcomes = _history_outcomes(scanner, scope, commits, default_jobs() if jobs is None else jobs)
-    return _collect(outcomes, once_per_secret=True)
+    return _collect(outcomes, once_per_secret=True, progress=progress)

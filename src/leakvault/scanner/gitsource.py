@@ -359,6 +359,19 @@ def history_arguments(rev_range: str | None, since: str | None, until: str | Non
     return arguments
 
 
+def count_commits(
+    scope: GitScope, rev_range: str | None = None, since: str | None = None, until: str | None = None
+) -> int:
+    """How many commits `iter_commits` will yield (for a progress display; 0 if git cannot say)."""
+    try:
+        output = run_git(
+            scope.root, "rev-list", "--count", *history_arguments(rev_range, since, until), "--", *_pathspecs(scope)
+        )
+    except GitError:
+        return 0  # the scan itself reports the problem
+    return int(output.strip() or 0)
+
+
 def iter_commits(
     scope: GitScope, rev_range: str | None = None, since: str | None = None, until: str | None = None
 ) -> Iterator[str]:
