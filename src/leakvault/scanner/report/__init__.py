@@ -17,7 +17,7 @@ def render(
     if format_name == "text":
         from leakvault.scanner.report.text import render_text
 
-        return render_text(result, reveal=reveal, color=color)
+        return render_text(result, rules, reveal=reveal, color=color)
     if format_name == "json":
         from leakvault.scanner.report.json import render_json
 

@@ -1,11 +1,16 @@
-"""The human report: findings grouped by file, then line and column; colour only on a TTY."""
+"""The human report: findings grouped by file, then line and column, each with its rule's one-line
+fix; then a table by rule and severity (new and baselined) and a closing summary line. Colour is
+decided by the caller (``--color``, ``NO_COLOR``, a TTY)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from itertools import groupby
 
 import click
 
+from leakvault.patterns.model import Rule
 from leakvault.scanner.model import Finding, ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
 
@@ -24,7 +29,7 @@ def _size(count: int) -> str:
 def summary_line(result: ScanResult) -> str:
     stats = result.stats
     files = len({f.path for f in result.findings})
-    parts = [f"scanned {stats.files_scanned} files ({_size(stats.bytes_scanned)})"]
+    parts = [f"scanned {_count(stats.files_scanned, 'file')} ({_size(stats.bytes_scanned)})"]
     skipped = [
         (stats.skipped_binary, "binary"),
         (stats.skipped_too_large, "too large"),
@@ -32,14 +37,39 @@ def summary_line(result: ScanResult) -> str:
     ]
     parts.extend(f"skipped {count} {what}" for count, what in skipped if count)
     if stats.regex_timeouts:
-        parts.append(f"{stats.regex_timeouts} regex time-outs")
+        parts.append(_count(stats.regex_timeouts, "regex time-out"))
     count = len(result.findings)
-    head = (
-        "no secrets found"
-        if count == 0
-        else f"{count} secret{'s' * (count != 1)} found in {files} file{'s' * (files != 1)}"
-    )
+    head = "no secrets found" if count == 0 else f"{_count(count, 'secret')} found in {_count(files, 'file')}"
+    if result.baselined:
+        head += f" ({len(result.baselined)} more accepted by the baseline)"
     return f"{head}; {', '.join(parts)}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
+def first_sentence(text: str) -> str:
+    """A remediation's first sentence: the one-line fix a terminal has room for."""
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def summary_table(result: ScanResult) -> list[str]:
+    """Findings by rule: severity, how many are new and how many a baseline accepted."""
+    new = Counter(f.rule_id for f in result.findings)
+    accepted = Counter(f.rule_id for f in result.baselined)
+    severity = {f.rule_id: f.severity for f in [*result.findings, *result.baselined]}
+    rank = {"high": 0, "medium": 1, "low": 2}
+    rules = sorted(severity, key=lambda rule: (rank.get(severity[rule], 3), -new[rule], rule))
+    if not rules:
+        return []
+    width = max(len("rule"), *(len(rule) for rule in rules))
+    lines = [f"{'rule'.ljust(width)}  severity  {'new':>5}  {'baselined':>9}"]
+    lines += [f"{rule.ljust(width)}  {severity[rule]:<8}  {new[rule]:>5}  {accepted[rule]:>9}" for rule in rules]
+    lines.append(f"{'total'.ljust(width)}  {'':<8}  {sum(new.values()):>5}  {sum(accepted.values()):>9}")
+    return lines
 
 
 PLACES_SHOWN = 5
@@ -55,11 +85,12 @@ def _places(finding: Finding) -> str:
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
-def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False) -> str:
+def render_text(result: ScanResult, rules: Sequence[Rule] = (), *, reveal: bool = False, color: bool = False) -> str:
     def style(text: str, **kwargs: object) -> str:
         return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
 
     lines: list[str] = []
+    fixes = {rule.id: first_sentence(rule.remediation) for rule in rules if rule.remediation}
     shown = previews(result.findings, reveal)
     indexed = list(zip(result.findings, shown, strict=True))
     for path, group in groupby(indexed, key=lambda pair: pair[0].path):
@@ -77,6 +108,13 @@ def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False
             lines.append(style(f"            {line_preview}", dim=True))
             if finding.also_seen_at:
                 lines.append(f"            also in {_places(finding)}")
+            if finding.rule_id in fixes:
+                lines.append(f"            fix: {fixes[finding.rule_id]}")
+        lines.append("")
+    table = summary_table(result)
+    if table:
+        lines.append(style(table[0], bold=True))
+        lines.extend(table[1:])
         lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
