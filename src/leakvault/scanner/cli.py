@@ -10,8 +10,15 @@ from typing import Any, TypeVar
 
 import click
 
-from leakvault.errors import UsageError
+from leakvault.errors import LeakvaultError, UsageError
+from leakvault.scanner.model import ScanResult
+from leakvault.scanner.progress import progress_display
 from leakvault.scanner.report import FORMATS
+
+
+class IncompleteScanError(LeakvaultError):
+    """``--strict`` and something was not scanned (exit 2)."""
+
 
 MAX_WARNINGS_SHOWN = 20
 
@@ -104,6 +111,18 @@ def emit_warnings(warnings: list[str]) -> None:
 )
 @click.option("--no-redact", is_flag=True, help="Print whole secrets (never the default).")
 @click.option("--exit-zero", is_flag=True, help="Report findings but exit 0.")
+@click.option(
+    "--strict", is_flag=True, help="Exit 2 when any file could not be scanned (too large, unreadable, timed out)."
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text report; auto: on a terminal, unless NO_COLOR is set.",
+)
+@click.option("--no-progress", is_flag=True, help="No live progress line on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line and no warnings on stderr (errors still).")
 @click.option("--staged", is_flag=True, help="Scan the git index: only the lines the next commit adds.")
 @history_options("Scan git history: every line added in REV_RANGE (default: all refs); PATHS limit it.")
 @click.option("--baseline", "baseline_path", metavar="FILE", help="Do not report findings accepted in FILE.")
@@ -118,6 +137,10 @@ def scan(
     engine: str,
     no_redact: bool,
     exit_zero: bool,
+    strict: bool = False,
+    color: str = "auto",
+    no_progress: bool = False,
+    quiet: bool = False,
     staged: bool = False,
     git_range: str | None = None,
     since: str | None = None,
@@ -135,9 +158,17 @@ def scan(
 
     if no_redact and format_name == "html":
         raise UsageError("--no-redact does not apply to --format html: the page is made to be shared; use json")
+    target = ScanTarget.from_options(paths, staged, git_range, since, until)
     config = load_config(config_path, Path.cwd())
     scanner = build_scanner(config, engine=engine)
-    result = run_target(ScanTarget.from_options(paths, staged, git_range, since, until), config, scanner, jobs)
+    # Never for --staged: a pre-commit run is over before a status line could help.
+    unit = "commits" if target.git_range is not None else "files"
+    progress = progress_display(enabled=not (quiet or no_progress or target.staged), unit=unit)
+    try:
+        result = run_target(target, config, scanner, jobs, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     baseline_file = resolve_baseline_path(baseline_path, config.raw, config.source)
     if baseline_file is not None:
         click.echo(f"leakvault: {use_baseline(result, baseline_file)}", err=True)
@@ -153,10 +184,33 @@ def scan(
             reveal=no_redact,
             exit_zero=exit_zero,
         )
-    color = format_name == "text" and output is None and sys.stdout.isatty()
+    use_color = format_name == "text" and wants_color(color, output)
     rules = [compiled.rule for compiled in scanner.rules]
-    write_output(render(format_name, result, rules, reveal=no_redact, color=color), output)
-    emit_warnings(result.warnings)
+    write_output(render(format_name, result, rules, reveal=no_redact, color=use_color), output)
+    if not quiet:
+        emit_warnings(result.warnings)
     if result.findings and not exit_zero:
         return 1
+    if strict:
+        check_complete(result)
     return 0
+
+
+def wants_color(choice: str, output: str | None) -> bool:
+    """``--color always|never``, or for auto: a terminal on stdout and no ``NO_COLOR`` (no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return (output is None or output == "-") and sys.stdout.isatty()
+
+
+def check_complete(result: ScanResult) -> None:
+    """With ``--strict``: a scan that passed anything over is an error, so CI notices."""
+    stats = result.stats
+    missed = stats.skipped_too_large + stats.skipped_unreadable + stats.regex_timeouts
+    if missed:
+        raise IncompleteScanError(
+            f"--strict: {missed} file{'s' * (missed != 1)} not fully scanned ({stats.skipped_too_large} too large, "
+            f"{stats.skipped_unreadable} unreadable, {stats.regex_timeouts} timed out); see the warnings above"
+        )
