@@ -31,10 +31,10 @@ from pathlib import Path
 
 from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitpatch import COMMIT_FORMAT
 from leakvault.scanner.gitscan import scan_history, scan_staged
-from leakvault.scanner.gitsource import _DIFF_OPTIONS, _git_command, _stream, iter_history, iter_staged, make_scope
 from leakvault.scanner.model import Chunk
+from leakvault.scanner.sources.git import _DIFF_OPTIONS, _git_command, _stream, iter_history, iter_staged, make_scope
+from leakvault.scanner.sources.git_patch import COMMIT_FORMAT
 
 FILES = 60
 WORDS = ["alpha", "beta", "gamma", "delta", "value", "config", "return", "import", "self", "data"]

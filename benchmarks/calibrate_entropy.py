@@ -59,7 +59,7 @@ from leakvault.scanner.filters import (
     self_named_value,
 )
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.source import FileRef, Skipped, iter_file_chunks, iter_files
+from leakvault.scanner.sources.files import FileRef, Skipped, iter_file_chunks, iter_files
 
 DEFAULT_CORPORA = (
     f"{sys.base_prefix}/lib/python{sys.version_info.major}.{sys.version_info.minor}",

@@ -23,9 +23,9 @@ import pytest
 from leakvault.scanner import gitscan
 from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitpatch import COMMIT_FORMAT
 from leakvault.scanner.gitscan import scan_history
-from leakvault.scanner.gitsource import (
+from leakvault.scanner.model import ScanResult
+from leakvault.scanner.sources.git import (
     _DIFF_OPTIONS,
     GitItem,
     GitScope,
@@ -38,7 +38,7 @@ from leakvault.scanner.gitsource import (
     iter_history,
     make_scope,
 )
-from leakvault.scanner.model import ScanResult
+from leakvault.scanner.sources.git_patch import COMMIT_FORMAT
 from tests.scanner.gitrepo import GitRepo, json_findings
 from tests.scanner.tokens import aws_key_pair, github_pat
 

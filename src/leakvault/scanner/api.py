@@ -17,7 +17,7 @@ from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig, load_config
 from leakvault.scanner.engine import GENERIC_TAG, Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
-from leakvault.scanner.source import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
+from leakvault.scanner.sources.files import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -161,7 +161,7 @@ def default_jobs() -> int:
 def sort_findings(result: ScanResult) -> None:
     """The last step of every scan: one finding per base64 secret (see `drop_encoded_twins`), then
     a stable order."""
-    from leakvault.scanner.base64values import drop_encoded_twins
+    from leakvault.scanner.sources.base64_values import drop_encoded_twins
 
     result.findings[:] = drop_encoded_twins(result.findings, GENERIC_TAG)
     result.findings.sort(key=lambda f: (f.path, f.commit.sha if f.commit else "", f.line, f.column, f.rule_id))

@@ -21,9 +21,11 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from leakvault.scanner.api import POOL_MIN_BYTES, POOL_MIN_FILES, default_jobs, record_skip, sort_findings
-from leakvault.scanner.derived import expand_chunk
 from leakvault.scanner.engine import Scanner
-from leakvault.scanner.gitsource import (
+from leakvault.scanner.model import Chunk, Finding, ScanResult
+from leakvault.scanner.sources.expand import expand_chunk
+from leakvault.scanner.sources.files import Skipped
+from leakvault.scanner.sources.git import (
     BlobChange,
     GitItem,
     GitScope,
@@ -35,8 +37,6 @@ from leakvault.scanner.gitsource import (
     make_scope,
     release_inherited_pipes,
 )
-from leakvault.scanner.model import Chunk, Finding, ScanResult
-from leakvault.scanner.source import Skipped
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

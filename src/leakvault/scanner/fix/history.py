@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leakvault.scanner.config import DEFAULT_MAX_FILE_SIZE
-from leakvault.scanner.gitsource import BlobChange, GitError, iter_history, make_scope
 from leakvault.scanner.model import Chunk
+from leakvault.scanner.sources.git import BlobChange, GitError, iter_history, make_scope
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from leakvault.scanner.base64values import decoded_chunks
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.notebook import is_notebook, notebook_chunks
+from leakvault.scanner.sources.base64_values import decoded_chunks
+from leakvault.scanner.sources.notebook import is_notebook, notebook_chunks
 
 
 def expand_chunk(chunk: Chunk) -> Iterator[Chunk]:

@@ -36,7 +36,9 @@ from typing import IO
 import pathspec
 
 from leakvault.errors import UsageError
-from leakvault.scanner.gitpatch import (
+from leakvault.scanner.model import Chunk, CommitInfo
+from leakvault.scanner.sources.files import BINARY_EXTENSIONS, Skipped, SkipReason, decode_text
+from leakvault.scanner.sources.git_patch import (
     COMMIT_FORMAT,
     FilePatch,
     FilePatches,
@@ -44,8 +46,6 @@ from leakvault.scanner.gitpatch import (
     iter_file_patches,
     read_patches,
 )
-from leakvault.scanner.model import Chunk, CommitInfo
-from leakvault.scanner.source import BINARY_EXTENSIONS, Skipped, SkipReason, decode_text
 
 # Files whose patch lines are not what we scan: their whole old and new blobs are compared.
 WHOLE_BLOB_SUFFIXES = (".ipynb",)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from leakvault.scanner.derived import expand_chunk
 from leakvault.scanner.model import Chunk
+from leakvault.scanner.sources.expand import expand_chunk
 
 if TYPE_CHECKING:
     import pathspec
