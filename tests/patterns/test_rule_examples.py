@@ -12,7 +12,7 @@ from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
+from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.model import Chunk
 
 RULES = load_builtin_rules()

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
+from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.model import Chunk
 from leakvault.scanner.redact import MASK, preview, redact
 from leakvault.scanner.sources.files import decode_text

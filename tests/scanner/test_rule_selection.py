@@ -10,7 +10,7 @@ from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner, owned_prefixes, select_rules
+from leakvault.scanner.engine.scanner import Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk
 
 BUILTIN = load_builtin_rules()

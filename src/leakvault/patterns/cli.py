@@ -41,7 +41,7 @@ def rules() -> None:
 @click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(format_name: str) -> None:
     """Id, name, severity and keywords of every rule."""
-    from leakvault.scanner.hyperscan_engine import hyperscan_fallbacks
+    from leakvault.scanner.engine.hyperscan_locator import hyperscan_fallbacks
 
     loaded = load_builtin_rules()
     fallbacks = hyperscan_fallbacks(loaded)  # None: no Hyperscan here, every rule runs on regex

@@ -72,7 +72,7 @@ def _check_gate(rule: Rule, source: str) -> None:
     import random
 
     from leakvault.patterns.examples import expand
-    from leakvault.patterns.gate_check import gate_violations
+    from leakvault.scanner.engine.gate_check import gate_violations
 
     where = f"{source}: rule '{rule.id}'"
     if not rule.examples:

@@ -12,7 +12,7 @@ from typing import Any
 
 from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
+from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.model import ScanResult
 
 # pre-commit sets these for pre-push hooks (and for `pre-commit run --from-ref X --to-ref Y`).

@@ -49,7 +49,7 @@ class _SecretFinder:
     """The secrets (of one file) that occur in a line, overlapping ones included."""
 
     def __init__(self, secrets: set[str]) -> None:
-        from leakvault.scanner.prefilter import Automaton
+        from leakvault.scanner.engine.prefilter import Automaton
 
         self._secrets = sorted(secrets)
         self._automaton = Automaton([secret.encode("utf-8") for secret in self._secrets], dense=False)

@@ -24,7 +24,7 @@ from leakvault.scanner.entropy import shannon_entropy
 from leakvault.scanner.model import Candidate, Chunk
 
 if TYPE_CHECKING:
-    from leakvault.scanner.regex_width import MatchReach
+    from leakvault.scanner.engine.match_reach import MatchReach
 
 # A region: search for matches starting in [start, end] (the search may look up to end + tail).
 Region = tuple[int, int]
@@ -104,7 +104,7 @@ class EngineRule:
     def reach(self) -> MatchReach | None:
         """Width and look-ahead of the rule's matches; None: search whole chunks."""
         if self._reach is _UNSET:
-            from leakvault.scanner.regex_width import match_reach  # only once a rule hits: start-up
+            from leakvault.scanner.engine.match_reach import match_reach  # only once a rule hits: start-up
 
             self._reach = match_reach(self.rule.regex)
         return self._reach  # type: ignore[no-any-return]
@@ -118,7 +118,7 @@ class EngineRule:
     def anchors(self) -> dict[str, int] | None:
         """Per keyword, at most how many bytes before its hit a match can start (None: unknown)."""
         if self._anchors is _UNSET:
-            from leakvault.scanner.regex_width import keyword_anchors
+            from leakvault.scanner.engine.match_reach import keyword_anchors
 
             self._anchors = keyword_anchors(self.rule.regex, self.rule.keywords)
         return self._anchors  # type: ignore[no-any-return]

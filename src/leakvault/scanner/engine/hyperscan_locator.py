@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from leakvault.patterns.model import Rule
-from leakvault.scanner.cache import content_key, read_entry, write_entry
-from leakvault.scanner.detect import EngineRule, Region
-from leakvault.scanner.hs_translate import to_hyperscan
-from leakvault.scanner.prefilter import MAX_HITS, MAX_REGIONS, KeywordPrefilter, Located
+from leakvault.scanner.engine.detect import EngineRule, Region
+from leakvault.scanner.engine.disk_cache import content_key, read_entry, write_entry
+from leakvault.scanner.engine.hyperscan_translate import to_hyperscan
+from leakvault.scanner.engine.prefilter import MAX_HITS, MAX_REGIONS, KeywordPrefilter, Located
 
 # Bump when the translation or the database layout changes, so old cache entries miss.
 PLAN_VERSION = "4"

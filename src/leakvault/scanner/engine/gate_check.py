@@ -18,7 +18,7 @@ from leakvault.patterns.model import Rule
 def gate_violations(rule: Rule, text: bytes) -> list[tuple[int, int]]:
     """Spans of the rule's matches in ``text`` that no gate-passing keyword hit accounts for.
     Raises TimeoutError when the rule's own regex runs past its time bound on ``text``."""
-    from leakvault.scanner.detect import EngineRule  # the engines' view of the rule: anchors, bytes pattern
+    from leakvault.scanner.engine.detect import EngineRule  # the engines' view of the rule: anchors, bytes pattern
 
     if not rule.gate:
         return []

@@ -22,12 +22,12 @@ from leakvault.errors import UsageError
 from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.detect import MAX_CANDIDATES_PER_RULE, EngineRule, RegexTimeout, TooManyMatches, detect
+from leakvault.scanner.engine.detect import MAX_CANDIDATES_PER_RULE, EngineRule, RegexTimeout, TooManyMatches, detect
+from leakvault.scanner.engine.prefilter import KeywordPrefilter, Located
 from leakvault.scanner.model import Candidate, Chunk, Finding
-from leakvault.scanner.prefilter import KeywordPrefilter, Located
 
 if TYPE_CHECKING:
-    from leakvault.scanner.hyperscan_engine import HyperscanLocator
+    from leakvault.scanner.engine.hyperscan_locator import HyperscanLocator
 
 ENGINES = ("auto", "hyperscan", "regex")
 # ``auto`` moves to Hyperscan once this many bytes went through the reference engine (loading the
@@ -134,7 +134,7 @@ class Scanner:
         self._hyperscan: HyperscanLocator | None = None
         self._bytes_seen = 0
         if engine == "hyperscan":
-            from leakvault.scanner.hyperscan_engine import hyperscan_available
+            from leakvault.scanner.engine.hyperscan_locator import hyperscan_available
 
             if not hyperscan_available():
                 raise UsageError(
@@ -152,7 +152,7 @@ class Scanner:
     def hyperscan(self) -> HyperscanLocator | None:
         """The Hyperscan engine, loaded (or compiled and cached) on first use; None if unavailable."""
         if self._hyperscan is None and self.engine != "regex":
-            from leakvault.scanner.hyperscan_engine import HyperscanLocator, hyperscan_available
+            from leakvault.scanner.engine.hyperscan_locator import HyperscanLocator, hyperscan_available
 
             if hyperscan_available():
                 self._hyperscan = HyperscanLocator(self.rules, self.prefilter)
@@ -173,7 +173,7 @@ class Scanner:
     def prepare(self, expected_bytes: int) -> None:
         """Build the engine a scan of about ``expected_bytes`` will use before forking workers, so
         they inherit it. Patterns stay lazy: each worker compiles only those its files hit."""
-        from leakvault.scanner.analysis_cache import load_analyses
+        from leakvault.scanner.engine.match_reach_cache import load_analyses
 
         load_analyses(self.rules)  # a large scan meets most rules: read their analyses at once
         if self.engine_for(expected_bytes) == "regex":

@@ -24,7 +24,7 @@ from typing import Any
 
 from leakvault.patterns.loader import compile_gate
 from leakvault.patterns.regex_text import top_level_branches
-from leakvault.scanner.detect import EngineRule, Region, Starts
+from leakvault.scanner.engine.detect import EngineRule, Region, Starts
 
 SLICE_BYTES = 1 << 20
 # Past this many regions (match-width or line windows) a rule searches the whole chunk. Keyword

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from leakvault.scanner.cache import content_key, read_entry, write_entry
-from leakvault.scanner.detect import EngineRule
-from leakvault.scanner.regex_width import MatchReach
+from leakvault.scanner.engine.detect import EngineRule
+from leakvault.scanner.engine.disk_cache import content_key, read_entry, write_entry
+from leakvault.scanner.engine.match_reach import MatchReach
 
 # Bump when `regex_width` changes what it concludes.
 ANALYSIS_VERSION = "2"
