@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from leakvault.scanner.api import scan
     from leakvault.scanner.model import ScanResult
+    from leakvault.scanner.pipeline import scan
 
 __all__ = ["ScanResult", "__version__", "scan"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "scan":
-        from leakvault.scanner.api import scan
+        from leakvault.scanner.pipeline import scan
 
         return scan
     if name == "ScanResult":

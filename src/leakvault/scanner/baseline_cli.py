@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from leakvault.errors import ConfigError, UsageError
-from leakvault.scanner.baseline import (
+from leakvault.scanner.cli import history_options, write_output
+from leakvault.scanner.findings.baseline import (
     DEFAULT_BASELINE,
     Baseline,
     BaselineEntry,
@@ -19,16 +20,15 @@ from leakvault.scanner.baseline import (
     render_baseline,
     updated_baseline,
 )
-from leakvault.scanner.cli import history_options, write_output
-from leakvault.scanner.fingerprint import fingerprint_key
+from leakvault.scanner.findings.fingerprint import fingerprint_key
 from leakvault.scanner.model import ScanResult
-from leakvault.scanner.targets import ScanTarget
+from leakvault.scanner.scan_target import ScanTarget
 
 
 def _scan(target: ScanTarget, config_path: str | None, cwd: Path) -> ScanResult:
-    from leakvault.scanner.api import build_scanner
     from leakvault.scanner.config import load_config
-    from leakvault.scanner.targets import run_target
+    from leakvault.scanner.pipeline import build_scanner
+    from leakvault.scanner.scan_target import run_target
 
     config = load_config(config_path, cwd)
     return run_target(target, config, build_scanner(config))

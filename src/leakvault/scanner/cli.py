@@ -127,11 +127,11 @@ def scan(
     apply_fix: bool = False,
 ) -> int:
     """Scan files and directories for secrets ('-' reads stdin). Exit 0 clean, 1 findings, 2 errors."""
-    from leakvault.scanner.api import build_scanner
-    from leakvault.scanner.baseline import resolve_baseline_path, use_baseline
     from leakvault.scanner.config import load_config
+    from leakvault.scanner.findings.baseline import resolve_baseline_path, use_baseline
+    from leakvault.scanner.pipeline import build_scanner
     from leakvault.scanner.report import render
-    from leakvault.scanner.targets import ScanTarget, run_target
+    from leakvault.scanner.scan_target import ScanTarget, run_target
 
     config = load_config(config_path, Path.cwd())
     scanner = build_scanner(config, engine=engine)

@@ -229,7 +229,7 @@ class Scanner:
         # Imported on the first candidate: most pre-commit runs have none, and the filters' own
         # patterns cost ~10 ms to compile.
         from leakvault.scanner.filters import FilterContext, drop_reason
-        from leakvault.scanner.fingerprint import fingerprint
+        from leakvault.scanner.findings.fingerprint import fingerprint
 
         data, chunk = candidate.chunk.data, candidate.chunk
         line_start, line_end = _line_bounds(data, candidate.start)

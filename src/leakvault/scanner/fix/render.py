@@ -9,10 +9,10 @@ import difflib
 import os
 from collections.abc import Iterable
 
+from leakvault.scanner.findings.redact import redact
 from leakvault.scanner.fix.applier import ApplyReport
 from leakvault.scanner.fix.history import FirstCommit
 from leakvault.scanner.fix.model import FixPlan
-from leakvault.scanner.redact import redact
 
 RUN_HINT = "leakvault run --map {mapping} -- COMMAND"
 

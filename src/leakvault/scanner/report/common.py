@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from leakvault.scanner.findings.redact import preview, redact
 from leakvault.scanner.model import Finding
-from leakvault.scanner.redact import preview, redact
 
 
 def shown_secret(finding: Finding, reveal: bool) -> str:

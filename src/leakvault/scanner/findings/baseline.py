@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from leakvault.errors import ConfigError
-from leakvault.scanner.fingerprint import fingerprint_key, repository_path
+from leakvault.scanner.findings.fingerprint import fingerprint_key, repository_path
 from leakvault.scanner.model import Finding, ScanResult
 
 BASELINE_VERSION = 1

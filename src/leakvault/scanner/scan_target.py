@@ -85,15 +85,15 @@ class ScanTarget:
 def run_target(target: ScanTarget, config: ScanConfig, scanner: Scanner, jobs: int | None = None) -> ScanResult:
     """Scan ``target`` with ``scanner`` (built from ``config``)."""
     if target.staged:
-        from leakvault.scanner.gitscan import scan_staged
+        from leakvault.scanner.git_scan import scan_staged
 
         return scan_staged(scanner, target.paths)
     if target.git_range is not None:
-        from leakvault.scanner.gitscan import scan_history
+        from leakvault.scanner.git_scan import scan_history
 
         return scan_history(
             scanner, target.history_range(), since=target.since, until=target.until, paths=target.paths, jobs=jobs
         )
-    from leakvault.scanner.api import scan
+    from leakvault.scanner.pipeline import scan
 
     return scan(list(target.paths) or ["."], config, jobs=jobs, scanner=scanner)
