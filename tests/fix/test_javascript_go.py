@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scanner.fix.conftest import fake_token, only_file, plan_for
+from tests.fix.conftest import fake_token, only_file, plan_for
 
 
 def test_javascript_literals_and_templates(tmp_path: Path, rng: random.Random) -> None:

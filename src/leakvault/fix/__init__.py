@@ -7,9 +7,9 @@ history already holds. See docs/fix.md.
 
 from __future__ import annotations
 
-from leakvault.scanner.fix.applier import ApplyReport, apply_plan, known_values
-from leakvault.scanner.fix.model import FileFix, FixPlan, PlannedSecret, Refusal, SiteFix
-from leakvault.scanner.fix.planner import plan_fixes
+from leakvault.fix.applier import ApplyReport, apply_plan, known_values
+from leakvault.fix.model import FileFix, FixPlan, PlannedSecret, Refusal, SiteFix
+from leakvault.fix.planner import plan_fixes
 
 __all__ = [
     "ApplyReport",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.scanner.fix.conftest import fake_token, only_file, plan_for
+from tests.fix.conftest import fake_token, only_file, plan_for
 
 
 def test_yaml_plain_and_quoted_scalars(tmp_path: Path, rng: random.Random) -> None:

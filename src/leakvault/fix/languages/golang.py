@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.clike import UNDECODED, LexError, Span, lex, literal_value, span_at
-from leakvault.scanner.fix.javascript import key_before
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, concatenation, external_check, has_odd_backslashes
+from leakvault.fix.languages.clike import UNDECODED, LexError, Span, lex, literal_value, span_at
+from leakvault.fix.languages.javascript import key_before
+from leakvault.fix.model import Target
+from leakvault.fix.rewriter import CheckResult, LineIndex, concatenation, external_check, has_odd_backslashes
 
 _CONST_LINE = re.compile(r"^\s*const\b")
 _CONST_BLOCK = re.compile(r"^\s*const\s*\(")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from leakvault.fix import FileFix, FixPlan, plan_fixes
 from leakvault.patterns.examples import expand
-from leakvault.scanner.fix import FileFix, FixPlan, plan_fixes
 from leakvault.scanner.model import Finding
 
 

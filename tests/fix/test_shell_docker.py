@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scanner.fix.conftest import fake_token, only_file, plan_for
+from tests.fix.conftest import fake_token, only_file, plan_for
 
 
 def test_shell_quoting_in_each_context(tmp_path: Path, rng: random.Random) -> None:

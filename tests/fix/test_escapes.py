@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scanner.fix.conftest import fake_token, only_file, plan_for
+from tests.fix.conftest import fake_token, only_file, plan_for
 
 
 def _pem_source() -> str:

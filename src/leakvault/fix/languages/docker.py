@@ -15,11 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from leakvault.scanner.fix.dotenv import parse_value
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.naming import is_env_name
-from leakvault.scanner.fix.rewriter import CheckResult
-from leakvault.scanner.fix.shell import quoting_at, render_shell, shell_key, shell_target
+from leakvault.fix.languages.dotenv import parse_value
+from leakvault.fix.languages.shell import quoting_at, render_shell, shell_key, shell_target
+from leakvault.fix.model import Target
+from leakvault.fix.naming import is_env_name
+from leakvault.fix.rewriter import CheckResult
 
 INSTRUCTIONS = frozenset(
     "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD "

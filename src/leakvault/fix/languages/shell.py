@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, external_check
+from leakvault.fix.model import Target
+from leakvault.fix.rewriter import CheckResult, LineIndex, external_check
 
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][\w.\-]*)\2")
 _KEYS_BEFORE = (

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leakvault.scanner.fix.applier import apply_plan, known_values
-from leakvault.scanner.fix.history import first_commits
-from leakvault.scanner.fix.naming import repository_root
-from leakvault.scanner.fix.planner import plan_fixes
-from leakvault.scanner.fix.render import Redactor, render_plan, render_summary
+from leakvault.fix.applier import apply_plan, known_values
+from leakvault.fix.history import first_commits
+from leakvault.fix.naming import repository_root
+from leakvault.fix.planner import plan_fixes
+from leakvault.fix.render import Redactor, render_plan, render_summary
 from leakvault.scanner.model import ScanResult
 
 MAPPING_HINT = ".leakvault/env.toml"

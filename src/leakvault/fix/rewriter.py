@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from leakvault.scanner.fix.model import Target
+from leakvault.fix.model import Target
 
 CHECK_TIMEOUT_SECONDS = 30
 

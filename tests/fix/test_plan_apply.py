@@ -10,10 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from leakvault.scanner.fix import apply_plan, known_values, plan_fixes
-from leakvault.scanner.fix.history import first_commits
-from leakvault.scanner.fix.render import Redactor, render_plan
-from tests.scanner.fix.conftest import fake_token, finding_for, only_file, plan_for, write
+from leakvault.fix import apply_plan, known_values, plan_fixes
+from leakvault.fix.history import first_commits
+from leakvault.fix.render import Redactor, render_plan
+from tests.fix.conftest import fake_token, finding_for, only_file, plan_for, write
 from tests.scanner.gitrepo import GitRepo
 
 
@@ -148,7 +148,7 @@ def test_first_commits_finds_the_introducing_commit(tmp_path: Path, rng: random.
 
 def test_mapping_keeps_user_tables_and_comments(tmp_path: Path) -> None:
     """New names go before the user's [files] table, and everything already there stays."""
-    from leakvault.scanner.fix.mapping import read_mapping, updated_mapping_text
+    from leakvault.fix.mapping import read_mapping, updated_mapping_text
 
     existing = '# mine\nOLD = "a/b/OLD"\n\n[files]\nCERT = "a/b/cert"\n'
     text = updated_mapping_text(existing, [("NEW", "a/b/NEW"), ("OLD", "a/b/OLD")])
@@ -188,7 +188,7 @@ def test_history_findings_and_bom_files(tmp_path: Path, rng: random.Random) -> N
 def test_plan_redacts_the_whole_value_it_would_store(tmp_path: Path, rng: random.Random) -> None:
     """Without --apply the diff redacts the whole value that would go to the vault (a .env line's
     value around the finding), exactly as --apply does."""
-    from leakvault.scanner.fix.command import run_fix
+    from leakvault.fix.command import run_fix
     from leakvault.scanner.model import ScanResult
 
     token = fake_token(rng)
@@ -210,7 +210,7 @@ def test_plan_redacts_the_whole_value_it_would_store(tmp_path: Path, rng: random
 def test_parser_checks_get_no_vault_key(tmp_path: Path, monkeypatch: Any) -> None:
     """The external parsers that check a rewrite (node, bash, gofmt from PATH) run without the
     vault's passphrase or credentials in their environment."""
-    from leakvault.scanner.fix.rewriter import external_check
+    from leakvault.fix.rewriter import external_check
 
     monkeypatch.setenv("MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE", "passphrase-probe")
     monkeypatch.setenv("MAHAVISHNU_SECRETS__HASHICORP__TOKEN", "token-probe")

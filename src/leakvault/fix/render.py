@@ -9,10 +9,10 @@ import difflib
 import os
 from collections.abc import Iterable
 
+from leakvault.fix.applier import ApplyReport
+from leakvault.fix.history import FirstCommit
+from leakvault.fix.model import FixPlan
 from leakvault.scanner.findings.redact import redact
-from leakvault.scanner.fix.applier import ApplyReport
-from leakvault.scanner.fix.history import FirstCommit
-from leakvault.scanner.fix.model import FixPlan
 
 RUN_HINT = "leakvault run --map {mapping} -- COMMAND"
 

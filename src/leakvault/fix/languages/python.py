@@ -15,8 +15,8 @@ import re
 import tokenize
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, concatenation
+from leakvault.fix.model import Target
+from leakvault.fix.rewriter import CheckResult, LineIndex, concatenation
 
 _STRING_PREFIX = re.compile(r"(?P<prefix>[A-Za-z]*)(?P<quote>'''|\"\"\"|'|\")")
 _LEADING_COMMENT = re.compile(r"#[^\n]*\n")

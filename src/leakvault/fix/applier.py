@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leakvault.errors import LeakvaultError
-from leakvault.scanner.fix.mapping import read_mapping, updated_mapping_text
-from leakvault.scanner.fix.model import FileFix, FixPlan, PlannedSecret
+from leakvault.fix.mapping import read_mapping, updated_mapping_text
+from leakvault.fix.model import FileFix, FixPlan, PlannedSecret
 
 if TYPE_CHECKING:
     from leakvault.vault.secret_vault import SecretVault

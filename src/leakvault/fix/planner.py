@@ -12,17 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leakvault.scanner.fix.languages import language_for, rewriter_for
-from leakvault.scanner.fix.mapping import MAPPING_RELATIVE, read_mapping
-from leakvault.scanner.fix.model import FileFix, FixPlan, PlannedSecret, Refusal, SiteFix, Target
-from leakvault.scanner.fix.naming import (
+from leakvault.fix.languages import language_for, rewriter_for
+from leakvault.fix.mapping import MAPPING_RELATIVE, read_mapping
+from leakvault.fix.model import FileFix, FixPlan, PlannedSecret, Refusal, SiteFix, Target
+from leakvault.fix.naming import (
     env_name,
     file_stem,
     repository_name,
     repository_root,
     vault_path,
 )
-from leakvault.scanner.fix.rewriter import LineIndex, Rewriter
+from leakvault.fix.rewriter import LineIndex, Rewriter
 from leakvault.scanner.model import Finding
 
 BOM = "\ufeff"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.scanner.fix.conftest import fake_token
+from tests.fix.conftest import fake_token
 from tests.scanner.gitrepo import GitRepo
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -198,7 +198,7 @@ def test_apply_killed_mid_write_loses_nothing(
 ) -> None:
     """--apply SIGKILLed just before a rewritten file takes the original's place leaves every file
     as it was (the values already safe in the vault); running it again finishes the job cleanly."""
-    crash = Path(__file__).parents[2] / "vault" / "_crash.py"
+    crash = Path(__file__).parents[1] / "vault" / "_crash.py"
     repo = tmp_path / "repo"
     repo.mkdir()
     a, b = fake_token(rng), fake_token(rng)

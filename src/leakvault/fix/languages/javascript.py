@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.clike import UNDECODED, LexError, Span, lex, literal_value, span_at
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, external_check, has_odd_backslashes
+from leakvault.fix.languages.clike import UNDECODED, LexError, Span, lex, literal_value, span_at
+from leakvault.fix.model import Target
+from leakvault.fix.rewriter import CheckResult, LineIndex, external_check, has_odd_backslashes
 
 # `const apiKey = "`, `apiKey: "`, `"api-key": "`, `this.token = "`, `token: string = "` (a
 # TypeScript annotation), `token := "` (Go) just before the literal.

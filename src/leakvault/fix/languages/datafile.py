@@ -15,8 +15,8 @@ import tomllib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.rewriter import CheckResult, LineIndex, substitute
+from leakvault.fix.model import Target
+from leakvault.fix.rewriter import CheckResult, LineIndex, substitute
 
 # The key whose value reaches the secret: `key: v`, `- KEY=v`, `"key": "v`, `key = "v`, `a.b.c=v`,
 # `url: https://user:` (a value may hold ':' but not '=', quotes or brackets, so the nearest real

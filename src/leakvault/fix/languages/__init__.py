@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import re
 
-from leakvault.scanner.fix.datafile import DataFileRewriter
-from leakvault.scanner.fix.docker import DockerfileRewriter
-from leakvault.scanner.fix.dotenv import DotenvRewriter
-from leakvault.scanner.fix.golang import GoRewriter
-from leakvault.scanner.fix.javascript import JavaScriptRewriter
-from leakvault.scanner.fix.python import PythonRewriter
-from leakvault.scanner.fix.rewriter import Rewriter
-from leakvault.scanner.fix.shell import ShellRewriter
+from leakvault.fix.languages.datafile import DataFileRewriter
+from leakvault.fix.languages.docker import DockerfileRewriter
+from leakvault.fix.languages.dotenv import DotenvRewriter
+from leakvault.fix.languages.golang import GoRewriter
+from leakvault.fix.languages.javascript import JavaScriptRewriter
+from leakvault.fix.languages.python import PythonRewriter
+from leakvault.fix.languages.shell import ShellRewriter
+from leakvault.fix.rewriter import Rewriter
 
 _EXTENSIONS: dict[str, str] = {
     ".py": "python",

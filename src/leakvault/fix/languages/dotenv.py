@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from leakvault.scanner.fix.model import Target
-from leakvault.scanner.fix.naming import is_env_name
-from leakvault.scanner.fix.rewriter import CheckResult, LineIndex
+from leakvault.fix.model import Target
+from leakvault.fix.naming import is_env_name
+from leakvault.fix.rewriter import CheckResult, LineIndex
 
 _ASSIGNMENT = re.compile(r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][\w.\-]*)[ \t]*=[ \t]*(?P<value>.*?)[ \t]*$")
 _DOUBLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}

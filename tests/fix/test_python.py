@@ -6,7 +6,7 @@ import ast
 import random
 from pathlib import Path
 
-from tests.scanner.fix.conftest import fake_token, only_file, plan_for
+from tests.fix.conftest import fake_token, only_file, plan_for
 
 
 def test_assignment_becomes_environ_and_import_goes_after_docstring(tmp_path: Path, rng: random.Random) -> None:
