@@ -188,7 +188,7 @@ def test_history_findings_and_bom_files(tmp_path: Path, rng: random.Random) -> N
 def test_plan_redacts_the_whole_value_it_would_store(tmp_path: Path, rng: random.Random) -> None:
     """Without --apply the diff redacts the whole value that would go to the vault (a .env line's
     value around the finding), exactly as --apply does."""
-    from leakvault.fix.command import run_fix
+    from leakvault.cli.fix import run_fix
     from leakvault.scanner.model import ScanResult
 
     token = fake_token(rng)

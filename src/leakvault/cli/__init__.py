@@ -18,9 +18,9 @@ from leakvault.errors import LeakvaultError
 
 # name -> "module:attribute" of a click command, imported on first use.
 LAZY_COMMANDS: dict[str, str] = {
-    "scan": "leakvault.scanner.cli:scan",
-    "rules": "leakvault.patterns.cli:rules",
-    "baseline": "leakvault.scanner.baseline_cli:baseline",
+    "scan": "leakvault.cli.scan:scan",
+    "rules": "leakvault.cli.rules:rules",
+    "baseline": "leakvault.cli.baseline:baseline",
     "vault": "leakvault.vault.cli:vault",
     "run": "leakvault.vault.inject_cli:run",
     "inject": "leakvault.vault.inject_cli:inject",

@@ -50,8 +50,8 @@ def run_fix_command(
     result: ScanResult, *, apply: bool, fix: bool, format_name: str, output: str | None, reveal: bool, exit_zero: bool
 ) -> int:
     """The ``scan --fix`` branch of the scan command: check the flags, run, print, exit code."""
+    from leakvault.cli.scan import emit_warnings, write_output
     from leakvault.errors import UsageError
-    from leakvault.scanner.cli import emit_warnings, write_output
 
     if apply and not fix:
         raise UsageError("--apply goes with --fix: leakvault scan --fix --apply [PATH ...]")

@@ -140,7 +140,7 @@ def scan(
     if baseline_file is not None:
         click.echo(f"leakvault: {use_baseline(result, baseline_file)}", err=True)
     if fix or apply_fix:
-        from leakvault.fix.command import run_fix_command
+        from leakvault.cli.fix import run_fix_command
 
         return run_fix_command(
             result,

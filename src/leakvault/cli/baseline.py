@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from leakvault.cli.scan import history_options, write_output
 from leakvault.errors import ConfigError, UsageError
-from leakvault.scanner.cli import history_options, write_output
 from leakvault.scanner.findings.baseline import (
     DEFAULT_BASELINE,
     Baseline,
