@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from leakvault.errors import LeakvaultError
 from leakvault.fix.mapping import read_mapping, updated_mapping_text
 from leakvault.fix.model import FileFix, FixPlan, PlannedSecret
+from leakvault.vault import replace_file
+from leakvault.vault.errors import CasConflictError, SecretNotFoundError, VaultError
 
 if TYPE_CHECKING:
     from leakvault.vault.secret_vault import SecretVault
@@ -47,7 +49,6 @@ class ApplyReport:
 def known_values(vault: SecretVault, mapping_file: Path) -> dict[str, tuple[str, str]]:
     """Values already stored under the mapping's paths -> (name, vault path), so a value met again
     (another copy of it, or a second run) reuses its name instead of being stored twice."""
-    from leakvault.vault.errors import VaultError
 
     known: dict[str, tuple[str, str]] = {}
     for name, path in sorted(read_mapping(mapping_file).items()):
@@ -62,7 +63,6 @@ def known_values(vault: SecretVault, mapping_file: Path) -> dict[str, tuple[str,
 def store_secret(vault: SecretVault, secret: PlannedSecret) -> str:
     """Write ``secret`` unless the vault already holds it, then read it back. Returns the status;
     raises `LeakvaultError` with a reason when the path holds something else or the read-back differs."""
-    from leakvault.vault.errors import CasConflictError, SecretNotFoundError
 
     status = "already in the vault"
     try:
@@ -86,7 +86,6 @@ def store_secret(vault: SecretVault, secret: PlannedSecret) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``: temp file beside it, fsync, rename; the file's mode is kept."""
-    from leakvault.vault._files import replace_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     replace_file(path, text.encode("utf-8"))
