@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from leakvault.cli.scan import history_options, write_output
+from leakvault.cli.options import history_options, write_output
 from leakvault.errors import ConfigError, UsageError
+from leakvault.scanner.config import load_config
 from leakvault.scanner.findings.baseline import (
     DEFAULT_BASELINE,
     Baseline,
@@ -22,14 +23,11 @@ from leakvault.scanner.findings.baseline import (
 )
 from leakvault.scanner.findings.fingerprint import fingerprint_key
 from leakvault.scanner.model import ScanResult
-from leakvault.scanner.scan_target import ScanTarget
+from leakvault.scanner.pipeline import build_scanner
+from leakvault.scanner.scan_target import ScanTarget, run_target
 
 
 def _scan(target: ScanTarget, config_path: str | None, cwd: Path) -> ScanResult:
-    from leakvault.scanner.config import load_config
-    from leakvault.scanner.pipeline import build_scanner
-    from leakvault.scanner.scan_target import run_target
-
     config = load_config(config_path, cwd)
     return run_target(target, config, build_scanner(config))
 

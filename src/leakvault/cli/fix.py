@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from leakvault.cli.options import emit_warnings, write_output
+from leakvault.errors import UsageError
 from leakvault.fix.applier import apply_plan, known_values
 from leakvault.fix.history import first_commits
 from leakvault.fix.naming import repository_root
@@ -32,7 +34,7 @@ def run_fix(
         code = 1 if result.findings and not exit_zero else 0
         return render_plan(plan, clean, applying=False), code
 
-    from leakvault.vault.cli import open_cli_vault
+    from leakvault.vault.cli import open_cli_vault  # only to apply: the vault loads cryptography and SQLite
 
     with open_cli_vault(None) as vault:
         plan = plan_fixes(result.findings, cwd=cwd, root=root, known=known_values(vault, root / MAPPING_HINT))
@@ -50,9 +52,6 @@ def run_fix_command(
     result: ScanResult, *, apply: bool, fix: bool, format_name: str, output: str | None, reveal: bool, exit_zero: bool
 ) -> int:
     """The ``scan --fix`` branch of the scan command: check the flags, run, print, exit code."""
-    from leakvault.cli.scan import emit_warnings, write_output
-    from leakvault.errors import UsageError
-
     if apply and not fix:
         raise UsageError("--apply goes with --fix: leakvault scan --fix --apply [PATH ...]")
     if format_name != "text":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig, load_config
+from leakvault.scanner.engine.builtin_rules import builtin_rules
 from leakvault.scanner.engine.scanner import GENERIC_TAG, Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
 from leakvault.scanner.sources.files import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
@@ -36,12 +37,7 @@ _worker_scanner: Scanner | None = None  # set in the parent before forking; work
 
 def build_scanner(config: ScanConfig, engine: str = "auto") -> Scanner:
     """A scanner over the built-in rules as the config selects them (loaded from the rule cache)."""
-    if config.use_default_rules:
-        from leakvault.scanner.engine.builtin_rules import builtin_rules
-
-        builtin = builtin_rules()
-    else:
-        builtin = ()
+    builtin = builtin_rules() if config.use_default_rules else ()
     # Formats owned by built-in rules stay owned when those rules are off (test-mode keys are off
     # by default precisely so that they are not reported, by the generic rules either).
     prefixes = owned_prefixes([*builtin, *config.extra_rules])

@@ -14,6 +14,7 @@ from leakvault.errors import UsageError
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.model import ScanResult
+from leakvault.scanner.pipeline import scan
 
 # pre-commit sets these for pre-push hooks (and for `pre-commit run --from-ref X --to-ref Y`).
 PRE_COMMIT_FROM = "PRE_COMMIT_FROM_REF"
@@ -85,15 +86,13 @@ class ScanTarget:
 def run_target(target: ScanTarget, config: ScanConfig, scanner: Scanner, jobs: int | None = None) -> ScanResult:
     """Scan ``target`` with ``scanner`` (built from ``config``)."""
     if target.staged:
-        from leakvault.scanner.git_scan import scan_staged
+        from leakvault.scanner.git_scan import scan_staged  # git plumbing only for --staged and --git: start-up
 
         return scan_staged(scanner, target.paths)
     if target.git_range is not None:
-        from leakvault.scanner.git_scan import scan_history
+        from leakvault.scanner.git_scan import scan_history  # as above
 
         return scan_history(
             scanner, target.history_range(), since=target.since, until=target.until, paths=target.paths, jobs=jobs
         )
-    from leakvault.scanner.pipeline import scan
-
     return scan(list(target.paths) or ["."], config, jobs=jobs, scanner=scanner)

@@ -13,12 +13,12 @@ from typing import Any
 
 from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS, compile_gate
 from leakvault.patterns.model import Rule
+from leakvault.scanner.engine.detect import EngineRule
 
 
 def gate_violations(rule: Rule, text: bytes) -> list[tuple[int, int]]:
     """Spans of the rule's matches in ``text`` that no gate-passing keyword hit accounts for.
     Raises TimeoutError when the rule's own regex runs past its time bound on ``text``."""
-    from leakvault.scanner.engine.detect import EngineRule  # the engines' view of the rule: anchors, bytes pattern
 
     if not rule.gate:
         return []

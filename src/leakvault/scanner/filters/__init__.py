@@ -31,9 +31,8 @@ import regex
 
 from leakvault.patterns.loader import CompiledRule
 from leakvault.scanner.entropy import shannon_entropy
-from leakvault.scanner.model import Candidate
+from leakvault.scanner.model import INLINE_ALLOW_MARKERS, Candidate
 
-INLINE_ALLOW_MARKERS = ("leakvault:allow", "gitleaks:allow", "pragma: allowlist secret")
 GENERIC_TAG = "generic"
 URL_TAG = "url"
 # Generic rules whose secret has a format of its own (a URL password, a JWT): they yield to specific

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from leakvault.scanner.automaton import Automaton
 from leakvault.scanner.findings.redact import preview, redact
 from leakvault.scanner.model import Finding
 
@@ -49,8 +50,6 @@ class _SecretFinder:
     """The secrets (of one file) that occur in a line, overlapping ones included."""
 
     def __init__(self, secrets: set[str]) -> None:
-        from leakvault.scanner.engine.prefilter import Automaton
-
         self._secrets = sorted(secrets)
         self._automaton = Automaton([secret.encode("utf-8") for secret in self._secrets], dense=False)
 
