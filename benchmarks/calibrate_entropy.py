@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.chunk_scanner import ChunkResult, Scanner, _line_bounds
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine.scanner import ChunkResult, Scanner, _line_bounds
 from leakvault.scanner.entropy import shannon_entropy
 from leakvault.scanner.filters import (
     CHARSET_SIZES,

@@ -16,13 +16,13 @@ import regex
 
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules, parse_rule
+from leakvault.scanner.chunk_scanner import AUTO_HYPERSCAN_AFTER_BYTES, Scanner
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.engine import disk_cache as cache
 from leakvault.scanner.engine.detect import EngineRule
 from leakvault.scanner.engine.hyperscan_locator import hyperscan_available
 from leakvault.scanner.engine.hyperscan_translate import strip_leading_context, to_hyperscan
 from leakvault.scanner.engine.match_reach import keyword_anchors, match_reach
-from leakvault.scanner.engine.scanner import AUTO_HYPERSCAN_AFTER_BYTES, Scanner
 from leakvault.scanner.model import Chunk
 
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")

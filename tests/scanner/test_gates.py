@@ -13,9 +13,9 @@ import regex
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import compile_gate, load_builtin_rules
 from leakvault.patterns.regex_text import top_level_branches
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.engine.prefilter import _union_gate
-from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.model import Chunk
 
 RULES = load_builtin_rules()

@@ -131,10 +131,10 @@ def test_hyperscan_flood_hands_the_chunk_to_the_reference_engine(monkeypatch: py
     """When Hyperscan reports too many match ends in a chunk, the reference engine locates it instead,
     with the same findings."""
     from leakvault.patterns.loader import load_builtin_rules
+    from leakvault.scanner.chunk_scanner import Scanner
     from leakvault.scanner.config import ScanConfig
     from leakvault.scanner.engine import hyperscan_locator as hyperscan_engine
     from leakvault.scanner.engine.prefilter import KeywordPrefilter, Located
-    from leakvault.scanner.engine.scanner import Scanner
     from leakvault.scanner.model import Chunk
 
     rng = random.Random()

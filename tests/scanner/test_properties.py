@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leakvault.patterns.loader import load_builtin_rules
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.findings.redact import MASK, preview, redact
 from leakvault.scanner.model import Chunk
 from leakvault.scanner.sources.files import decode_text

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from leakvault.scanner.engine.scanner import Scanner
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.model import Chunk, Finding, ScanResult
 from leakvault.scanner.pipeline import POOL_MIN_BYTES, POOL_MIN_FILES, default_jobs, record_skip, sort_findings
 from leakvault.scanner.sources.expand import expand_chunk

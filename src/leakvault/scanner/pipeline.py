@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leakvault.errors import UsageError
+from leakvault.scanner.chunk_scanner import GENERIC_TAG, Scanner, owned_prefixes, select_rules
 from leakvault.scanner.config import ScanConfig, load_config
 from leakvault.scanner.engine.builtin_rules import builtin_rules
-from leakvault.scanner.engine.scanner import GENERIC_TAG, Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
 from leakvault.scanner.sources.files import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from leakvault.errors import UsageError
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine.scanner import Scanner
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.pipeline import scan
 
