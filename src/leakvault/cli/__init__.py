@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from leakvault import __version__
 from leakvault.errors import LeakvaultError
+from leakvault.version import __version__
 
 # name -> "module:attribute" of a click command, imported on first use.
 LAZY_COMMANDS: dict[str, str] = {

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from leakvault import __version__
 from leakvault.patterns import loader
 from leakvault.patterns.model import Rule
 from leakvault.scanner.engine.disk_cache import content_key, read_entry, write_entry
+from leakvault.version import __version__
 
 # The modules whose code decides what a loaded Rule holds.
 _SOURCES = ("loader.py", "model.py", "validators.py")
