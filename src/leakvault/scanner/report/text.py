@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from itertools import groupby
 
-import click
-
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
 
-SEVERITY_COLOURS = {"high": "red", "medium": "yellow", "low": "cyan"}
+# ANSI SGR codes (the ones click.style writes): the report needs no terminal library.
+SEVERITY_COLOURS = {"high": "31", "medium": "33", "low": "36"}  # red, yellow, cyan
+BOLD, DIM, WHITE = "1", "2", "37"
 
 
 def _size(count: int) -> str:
@@ -43,14 +43,14 @@ def summary_line(result: ScanResult) -> str:
 
 
 def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False) -> str:
-    def style(text: str, **kwargs: object) -> str:
-        return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
+    def style(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
     lines: list[str] = []
     shown = previews(result.findings, reveal)
     indexed = list(zip(result.findings, shown, strict=True))
     for path, group in groupby(indexed, key=lambda pair: pair[0].path):
-        lines.append(style(path, bold=True))
+        lines.append(style(path, BOLD))
         for finding, line_preview in group:
             where = f"{finding.line}:{finding.column}"
             origin = ""
@@ -58,10 +58,10 @@ def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False
                 origin = f" in {finding.commit.sha[:12]} by {finding.commit.author} on {finding.commit.date[:10]}"
             if finding.location:
                 origin += f" ({finding.location})"
-            severity = style(finding.severity.ljust(6), fg=SEVERITY_COLOURS.get(finding.severity, "white"))
+            severity = style(finding.severity.ljust(6), SEVERITY_COLOURS.get(finding.severity, WHITE))
             lines.append(f"  {where:<9} {severity} {finding.rule_name} [{finding.rule_id}]{origin}")
             lines.append(f"            secret: {shown_secret(finding, reveal)}")
-            lines.append(style(f"            {line_preview}", dim=True))
+            lines.append(style(f"            {line_preview}", DIM))
         lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
