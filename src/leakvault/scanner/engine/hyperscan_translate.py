@@ -37,7 +37,7 @@ _COUNTED_REPEAT = regex.compile(r"\{(\d*)(,?)(\d*)\}")
 RELAX_SPAN = 16
 
 
-class _Untranslatable(Exception):
+class _UntranslatableError(Exception):
     """The pattern uses a construct Hyperscan cannot match a superset of."""
 
 
@@ -46,7 +46,7 @@ def _group_end(pattern: str, index: int) -> int:
     try:
         return group_end(pattern, index)
     except ValueError:
-        raise _Untranslatable("unbalanced parentheses") from None
+        raise _UntranslatableError("unbalanced parentheses") from None
 
 
 def _class_end(pattern: str, index: int) -> int:
@@ -62,11 +62,11 @@ def _class_end(pattern: str, index: int) -> int:
             position += 2
             continue
         if char == "[":
-            raise _Untranslatable("nested set or POSIX class")
+            raise _UntranslatableError("nested set or POSIX class")
         if char == "]":
             return position + 1
         position += 1
-    raise _Untranslatable("unterminated character class")
+    raise _UntranslatableError("unterminated character class")
 
 
 def _translate_class(body: str) -> str:
@@ -76,11 +76,11 @@ def _translate_class(body: str) -> str:
     while position < len(body):
         char = body[position]
         if not char.isascii():
-            raise _Untranslatable("non-ASCII character in a class")
+            raise _UntranslatableError("non-ASCII character in a class")
         if char == "\\":
             escaped = body[position + 1 : position + 2]
             if escaped in UNSUPPORTED_ESCAPES:
-                raise _Untranslatable(f"escape \\{escaped} in a class")
+                raise _UntranslatableError(f"escape \\{escaped} in a class")
             out.append(SPACE_CLASS_ITEMS if escaped == "s" else body[position : position + 2])
             position += 2
             continue
@@ -95,17 +95,17 @@ def _translate_group_open(pattern: str, index: int, out: list[str]) -> int:
     if rest.startswith(("?=", "?!", "?<=", "?<!")):
         end = _group_end(pattern, index)
         if end < len(pattern) and pattern[end] in "*+?{":
-            raise _Untranslatable("quantified lookaround")
+            raise _UntranslatableError("quantified lookaround")
         return end  # dropped: a lookaround only ever removes matches
     if rest.startswith("?#"):
         close = pattern.find(")", index)
         if close < 0:
-            raise _Untranslatable("unterminated comment")
+            raise _UntranslatableError("unterminated comment")
         return close + 1
     if rest.startswith("?P<") or (rest.startswith("?<") and rest[2:3] not in ("=", "!")):
         close = pattern.find(">", index)
         if close < 0:
-            raise _Untranslatable("unterminated group name")
+            raise _UntranslatableError("unterminated group name")
         out.append("(")
         return close + 1
     if rest.startswith("?>"):
@@ -118,10 +118,10 @@ def _translate_group_open(pattern: str, index: int, out: list[str]) -> int:
     position = index + 2
     while position < len(pattern) and pattern[position] not in ":)":
         if pattern[position] not in HS_INLINE_FLAGS:
-            raise _Untranslatable(f"construct (?{pattern[position]}")
+            raise _UntranslatableError(f"construct (?{pattern[position]}")
         position += 1
     if position >= len(pattern):
-        raise _Untranslatable("unterminated group")
+        raise _UntranslatableError("unterminated group")
     out.append(pattern[index : position + 1])
     return position + 1
 
@@ -134,7 +134,7 @@ def _translate(pattern: str) -> str:
         if char == "\\":
             escaped = pattern[position + 1 : position + 2]
             if not escaped or escaped in UNSUPPORTED_ESCAPES:
-                raise _Untranslatable(f"escape \\{escaped}")
+                raise _UntranslatableError(f"escape \\{escaped}")
             out.append(f"[{SPACE_CLASS_ITEMS}]" if escaped == "s" else pattern[position : position + 2])
             position += 2
         elif char == "[":
@@ -239,6 +239,6 @@ def to_hyperscan(pattern: str) -> bytes | None:
     """A Hyperscan expression matching a superset of ``pattern`` (with the same match ends), or None."""
     try:
         translated = _translate(strip_leading_context(pattern))
-    except _Untranslatable:
+    except _UntranslatableError:
         return None
     return translated.encode("utf-8")
