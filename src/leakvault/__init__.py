@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from leakvault.version import __version__
 
 if TYPE_CHECKING:
-    from leakvault.scanner.api import scan
     from leakvault.scanner.model import ScanResult
+    from leakvault.scanner.pipeline import scan
 
 __all__ = ["ScanResult", "__version__", "scan"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "scan":
-        from leakvault.scanner.api import scan
+        from leakvault.scanner.pipeline import scan  # lazy: `import leakvault` must not load the scanner
 
         return scan
     if name == "ScanResult":

@@ -1,12 +1,13 @@
 """Cached Python 3.13 virtual environments for the tests of integrations that need 3.13
 (Crackerjack, Oneiric), with leakvault and one of its extras installed.
 
-Building one takes minutes (a few hundred MB of dependencies from PyPI), so it is cached under the
-system temporary directory, keyed by the Python version and pyproject.toml (new dependencies mean
-a new environment); leakvault itself is reinstalled into it once per test session, so tests see the
-current code. `.ci/run` starts ``python -m tests.integration.py313 crackerjack oneiric`` in the
-background before the test run, so the builds overlap with linting and the other tests; a file
-lock makes the fixtures wait for a build in progress instead of starting a second one.
+Building one takes minutes (a few hundred MB of dependencies from PyPI), so it is cached in the
+project's own git-ignored ``.cache/`` folder (``LEAKVAULT_CACHE_DIR`` moves it), keyed by the Python
+version and pyproject.toml (new dependencies mean a new environment, and the one it replaces is
+removed, so at most one per extra is kept); leakvault itself is reinstalled into it once per test
+session, so tests see the current code. `.ci/run` starts ``python -m tests.integration.py313
+crackerjack oneiric`` in the background before the test run, so the builds overlap with linting
+and the other tests; a file lock makes the fixtures wait for a build in progress instead of starting a second one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,15 +69,30 @@ def environment_path(python: str, extra: str) -> Path:
         [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
     ).stdout.strip()
     key = hashlib.sha256((PROJECT / "pyproject.toml").read_bytes() + version.encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"leakvault-{extra}-py{version}-{key}"
+    return cache_dir() / f"{extra}-py{version}-{key}"
+
+
+def cache_dir() -> Path:
+    """Where the environments live: ``.cache/py313`` in the project unless LEAKVAULT_CACHE_DIR says."""
+    return Path(os.environ.get("LEAKVAULT_CACHE_DIR") or PROJECT / ".cache") / "py313"
+
+
+def _remove_stale(venv: Path, extra: str) -> None:
+    """Environments of ``extra`` built for an older pyproject.toml or Python: nothing uses them."""
+    for other in venv.parent.glob(f"{extra}-py*"):
+        if other != venv and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+            Path(f"{other}.lock").unlink(missing_ok=True)
 
 
 def build_environment(python: str, extra: str) -> Path:
     """The environment with ``leakvault[extra]`` and its dependencies, built once and cached."""
     venv = environment_path(python, extra)
+    venv.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{venv}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder across test workers and the CI pre-build
         if not (venv / ".ready").exists():
+            _remove_stale(venv, extra)
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([python, "-m", "venv", str(venv)], check=True)
             pip_install(venv, f"{PROJECT}[{extra}]")

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from tests.patterns.test_prefilter_soundness import UNSUPPORTED, strip_lookarounds
 
 from leakvault.patterns.examples import expand
-from leakvault.patterns.gate_check import gate_violations
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.engine.gate_check import gate_violations
 
 RULES = load_builtin_rules()
 GATED = [rule for rule in RULES if rule.gate]

@@ -14,8 +14,8 @@ import pytest
 
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
 from leakvault.scanner.model import Chunk
 
 CASES: list[tuple[str, str, str | None, list[str]]] = [

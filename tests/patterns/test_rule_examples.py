@@ -11,8 +11,8 @@ from tests.rule_paths import path_for
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
 from leakvault.scanner.model import Chunk
 
 RULES = load_builtin_rules()

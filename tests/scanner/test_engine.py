@@ -16,14 +16,14 @@ import regex
 
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules, parse_rule
-from leakvault.scanner import cache
+from leakvault.scanner.chunk_scanner import AUTO_HYPERSCAN_AFTER_BYTES, Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.detect import EngineRule
-from leakvault.scanner.engine import AUTO_HYPERSCAN_AFTER_BYTES, Scanner
-from leakvault.scanner.hs_translate import strip_leading_context, to_hyperscan
-from leakvault.scanner.hyperscan_engine import hyperscan_available
+from leakvault.scanner.engine import disk_cache as cache
+from leakvault.scanner.engine.detect import EngineRule
+from leakvault.scanner.engine.hyperscan_locator import hyperscan_available
+from leakvault.scanner.engine.hyperscan_translate import strip_leading_context, to_hyperscan
+from leakvault.scanner.engine.match_reach import keyword_anchors, match_reach
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.regex_width import keyword_anchors, match_reach
 
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
 
@@ -186,7 +186,7 @@ def test_rule_hyperscan_cannot_run_uses_the_reference_path(cache_home: Path) -> 
 @needs_hyperscan
 def test_hyperscan_database_is_cached_and_reloaded(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled database is written once and loaded afterwards without compiling."""
-    from leakvault.scanner import hyperscan_engine
+    from leakvault.scanner.engine import hyperscan_locator as hyperscan_engine
 
     rules = load_builtin_rules()
     assert Scanner(rules, ScanConfig(), engine="hyperscan").hyperscan is not None
@@ -248,7 +248,7 @@ def test_cache_keeps_a_few_entries_per_kind(cache_home: Path) -> None:
 
 def test_rule_cache_returns_the_linted_rules(cache_home: Path) -> None:
     """The cached rule set equals a fresh load, and a second call reads it from disk."""
-    from leakvault.scanner.rule_cache import builtin_rules
+    from leakvault.scanner.engine.builtin_rules import builtin_rules
 
     fresh = load_builtin_rules()
     assert builtin_rules() == fresh

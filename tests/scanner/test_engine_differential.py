@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
-from leakvault.scanner.hyperscan_engine import hyperscan_available
+from leakvault.scanner.engine.hyperscan_locator import hyperscan_available
+from leakvault.scanner.engine.prefilter import KeywordPrefilter, Located
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.prefilter import KeywordPrefilter, Located
 from tests.rule_paths import path_for
 
 RULES = load_builtin_rules()

@@ -16,8 +16,8 @@ import regex
 from leakvault.patterns.loader import compile_rule, load_builtin_rules, parse_rule
 from leakvault.patterns.model import Rule
 from leakvault.scanner import filters
+from leakvault.scanner.chunk_scanner import ChunkResult, Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import ChunkResult, Scanner
 from leakvault.scanner.filters import FilterContext
 from leakvault.scanner.model import Chunk
 

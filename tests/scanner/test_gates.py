@@ -13,10 +13,10 @@ import regex
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import compile_gate, load_builtin_rules
 from leakvault.patterns.regex_text import top_level_branches
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
+from leakvault.scanner.engine.prefilter import _union_gate
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.prefilter import _union_gate
 
 RULES = load_builtin_rules()
 RunCli = Callable[..., CompletedProcess[str]]
@@ -126,7 +126,7 @@ def test_a_flood_of_kept_hits_falls_back_to_whole_chunk_searches(monkeypatch: py
     """Past MAX_HITS kept hits the prefilter stops recording positions: the rules seen search the
     whole chunk and the rest of it is only checked for keywords not seen yet. Findings stay the
     same as with positions recorded, including a token of a rule first met after the flood."""
-    import leakvault.scanner.prefilter as prefilter
+    import leakvault.scanner.engine.prefilter as prefilter
 
     rng = random.Random(17)
     scanner = Scanner(RULES, ScanConfig(), engine="regex")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leakvault.scanner import fingerprint as fp
+from leakvault.scanner.findings import fingerprint as fp
 from tests.scanner.gitrepo import GitRepo
 from tests.scanner.tokens import github_pat
 

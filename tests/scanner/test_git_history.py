@@ -13,9 +13,9 @@ from subprocess import CompletedProcess
 
 import pytest
 
-from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitscan import scan_history
+from leakvault.scanner.git_scan import scan_history
+from leakvault.scanner.pipeline import build_scanner
 from tests.scanner.gitrepo import GitRepo, json_findings
 from tests.scanner.tokens import github_pat
 
@@ -194,9 +194,9 @@ def test_oversized_changes_are_skipped_with_a_warning(repo: GitRepo, run_cli: Ru
 # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the forking parent (the
 # test process, holding the fast-import stream), which would swamp what the scan itself uses.
 PEAK_MEMORY_SCRIPT = """
-from leakvault.scanner.api import build_scanner
+from leakvault.scanner.pipeline import build_scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitscan import scan_history
+from leakvault.scanner.git_scan import scan_history
 result = scan_history(build_scanner(ScanConfig()))
 peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(result.stats.files_scanned, result.stats.bytes_scanned, peak)

@@ -20,12 +20,12 @@ from subprocess import CompletedProcess
 
 import pytest
 
-from leakvault.scanner import gitscan
-from leakvault.scanner.api import build_scanner
+from leakvault.scanner import git_scan as gitscan
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitpatch import COMMIT_FORMAT
-from leakvault.scanner.gitscan import scan_history
-from leakvault.scanner.gitsource import (
+from leakvault.scanner.git_scan import scan_history
+from leakvault.scanner.model import ScanResult
+from leakvault.scanner.pipeline import build_scanner
+from leakvault.scanner.sources.git import (
     _DIFF_OPTIONS,
     GitItem,
     GitScope,
@@ -38,7 +38,7 @@ from leakvault.scanner.gitsource import (
     iter_history,
     make_scope,
 )
-from leakvault.scanner.model import ScanResult
+from leakvault.scanner.sources.git_patch import COMMIT_FORMAT
 from tests.scanner.gitrepo import GitRepo, json_findings
 from tests.scanner.tokens import aws_key_pair, github_pat
 
@@ -320,9 +320,9 @@ def test_staged_runs_never_load_the_pool(tmp_path: Path, rng: random.Random) -> 
     repo.git("add", "a.py")
     script = (
         "import sys\n"
-        "from leakvault.scanner.api import build_scanner\n"
+        "from leakvault.scanner.pipeline import build_scanner\n"
         "from leakvault.scanner.config import ScanConfig\n"
-        "from leakvault.scanner.gitscan import scan_staged\n"
+        "from leakvault.scanner.git_scan import scan_staged\n"
         "result = scan_staged(build_scanner(ScanConfig()))\n"
         "print(len(result.findings), 'concurrent.futures.process' in sys.modules, 'multiprocessing' in sys.modules)\n"
     )

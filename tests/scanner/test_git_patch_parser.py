@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from leakvault.scanner import gitpatch
-from leakvault.scanner.gitpatch import COMMIT_FORMAT, COMMIT_MARKER, FilePatch, iter_file_patches, read_patches
+from leakvault.scanner.sources import git_patch as gitpatch
+from leakvault.scanner.sources.git_patch import COMMIT_FORMAT, COMMIT_MARKER, FilePatch, iter_file_patches, read_patches
 from tests.scanner.gitrepo import GitRepo
 
 Parsed = list[tuple[bytes | None, bytes, str | None, str | None, bool, bool, list[tuple[int, int, bytes]], bool]]

@@ -9,9 +9,9 @@ from subprocess import CompletedProcess
 
 import pytest
 
-from leakvault.scanner.api import build_scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.gitscan import scan_staged
+from leakvault.scanner.git_scan import scan_staged
+from leakvault.scanner.pipeline import build_scanner
 from tests.scanner.gitrepo import GitRepo, json_findings
 from tests.scanner.tokens import github_pat, pem_private_key
 

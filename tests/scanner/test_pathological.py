@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from leakvault.patterns.examples import expand
-from leakvault.scanner.hyperscan_engine import hyperscan_available
+from leakvault.scanner.engine.hyperscan_locator import hyperscan_available
 
 ENGINES = [
     "regex",
@@ -131,11 +131,11 @@ def test_hyperscan_flood_hands_the_chunk_to_the_reference_engine(monkeypatch: py
     """When Hyperscan reports too many match ends in a chunk, the reference engine locates it instead,
     with the same findings."""
     from leakvault.patterns.loader import load_builtin_rules
-    from leakvault.scanner import hyperscan_engine
+    from leakvault.scanner.chunk_scanner import Scanner
     from leakvault.scanner.config import ScanConfig
-    from leakvault.scanner.engine import Scanner
+    from leakvault.scanner.engine import hyperscan_locator as hyperscan_engine
+    from leakvault.scanner.engine.prefilter import KeywordPrefilter, Located
     from leakvault.scanner.model import Chunk
-    from leakvault.scanner.prefilter import KeywordPrefilter, Located
 
     rng = random.Random()
     text = "".join(f"token_{i} = '{_github_token(rng)}'\n" for i in range(40)).encode()

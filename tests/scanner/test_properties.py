@@ -6,11 +6,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leakvault.patterns.loader import load_builtin_rules
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
+from leakvault.scanner.findings.redact import MASK, preview, redact
 from leakvault.scanner.model import Chunk
-from leakvault.scanner.redact import MASK, preview, redact
-from leakvault.scanner.source import decode_text
+from leakvault.scanner.sources.files import decode_text
 
 SCANNER = Scanner(list(load_builtin_rules()), ScanConfig())
 # Bytes that look like the inputs rules care about: keywords and token alphabets, plus noise.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leakvault.patterns.examples import expand
-from leakvault.scanner.engine import LINE_CONTEXT_BYTES
+from leakvault.scanner.chunk_scanner import LINE_CONTEXT_BYTES
 from tests.scanner.tokens import github_pat
 
 FORMATS = ("text", "json", "sarif", "gitleaks")

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leakvault.patterns.model import Rule
-from leakvault.scanner.fingerprint import fingerprint
+from leakvault.scanner.findings.fingerprint import fingerprint
 from leakvault.scanner.model import CommitInfo, Finding, ScanResult, ScanStats
 from leakvault.scanner.report import render
 from leakvault.scanner.report.sarif import build_sarif

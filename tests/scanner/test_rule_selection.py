@@ -9,8 +9,8 @@ from typing import Any
 from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.chunk_scanner import Scanner, owned_prefixes, select_rules
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner, owned_prefixes, select_rules
 from leakvault.scanner.model import Chunk
 
 BUILTIN = load_builtin_rules()

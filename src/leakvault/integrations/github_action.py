@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from leakvault.errors import LeakvaultError, UsageError
+from leakvault.scanner.config import load_config
+from leakvault.scanner.findings.baseline import resolve_baseline_path, use_baseline
 from leakvault.scanner.model import Finding, ScanResult
+from leakvault.scanner.pipeline import build_scanner
+from leakvault.scanner.report import render
+from leakvault.scanner.report.sarif import build_sarif
+from leakvault.scanner.scan_target import ScanTarget, run_target
 
 MAX_RESULTS = 5_000  # what code scanning stores per upload (it accepts up to 25,000)
 MAX_GZIP_BYTES = 10 * 1024 * 1024
@@ -162,13 +168,6 @@ def _escape_annotation(text: str) -> str:
 
 def run_action(environ: Mapping[str, str]) -> int:
     """The scan step; see the module docstring for its contract."""
-    from leakvault.scanner.api import build_scanner
-    from leakvault.scanner.baseline import resolve_baseline_path, use_baseline
-    from leakvault.scanner.config import load_config
-    from leakvault.scanner.report import render
-    from leakvault.scanner.report.sarif import build_sarif
-    from leakvault.scanner.targets import ScanTarget, run_target
-
     inputs = ActionInputs.from_environment(environ)
     config = load_config(inputs.config, Path.cwd())
     scanner = build_scanner(config)

@@ -45,7 +45,7 @@ class LeakvaultSecretsProvider:
     """Oneiric secrets adapter: async `get_secret`, `invalidate_cache`, `health`, `cleanup`."""
 
     def __init__(self, settings: VaultSettings | None = None) -> None:
-        from leakvault.vault.backends._support import Section
+        from leakvault.vault.backends import Section
         from leakvault.vault.config import load_settings
 
         self._settings = settings if settings is not None else load_settings()

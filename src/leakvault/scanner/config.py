@@ -7,6 +7,7 @@ because a typo that silently disables an exclude or an allowlist is worse than a
 from __future__ import annotations
 
 import os
+import random
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,10 @@ from typing import Any
 import regex
 
 from leakvault.errors import ConfigError, RuleError
+from leakvault.patterns.examples import expand
 from leakvault.patterns.loader import parse_rules_document
 from leakvault.patterns.model import Rule
+from leakvault.scanner.engine.gate_check import gate_violations
 
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
 CONFIG_FILE_NAME = ".leakvault.toml"
@@ -69,11 +72,6 @@ def parse_size(value: Any, where: str) -> int:
 def _check_gate(rule: Rule, source: str) -> None:
     """A custom rule's gate must hold inside the matches of the rule's own examples: a wrong gate
     would make the reference engine skip real findings without a word."""
-    import random
-
-    from leakvault.patterns.examples import expand
-    from leakvault.patterns.gate_check import gate_violations
-
     where = f"{source}: rule '{rule.id}'"
     if not rule.examples:
         raise ConfigError(f"{where}: a 'gate' needs 'examples' to be checked against; add examples or drop the gate")

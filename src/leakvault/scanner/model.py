@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Markers that keep a line's secrets out of the report (the last two for users of gitleaks and
+# detect-secrets). The filters honour them; the base64 source does not decode values on such lines.
+INLINE_ALLOW_MARKERS = ("leakvault:allow", "gitleaks:allow", "pragma: allowlist secret")
+
 
 @dataclass(frozen=True, slots=True)
 class CommitInfo:

@@ -14,14 +14,14 @@ from hashlib import sha256
 import pathspec
 
 from leakvault.errors import LeakvaultError
-from leakvault.scanner.api import build_scanner
+from leakvault.scanner.chunk_scanner import Scanner
 from leakvault.scanner.config import ScanConfig
-from leakvault.scanner.engine import Scanner
-from leakvault.scanner.fingerprint import secret_hash
-from leakvault.scanner.gitscan import scan_git_items
-from leakvault.scanner.gitsource import GitScope, HistoryReader
-from leakvault.scanner.redact import redact
+from leakvault.scanner.findings.fingerprint import secret_hash
+from leakvault.scanner.findings.redact import redact
+from leakvault.scanner.git_scan import scan_git_items
+from leakvault.scanner.pipeline import build_scanner
 from leakvault.scanner.report.common import previews
+from leakvault.scanner.sources.git import GitScope, HistoryReader
 from leakvault.sweep.model import CommitRange, Failure, Prepared, RangeResult, Repository, SweepLocation
 from leakvault.sweep.repos import RepositoryError, current_tips, ensure_mirror, new_commits
 

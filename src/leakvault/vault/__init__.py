@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from leakvault.vault._files import replace_file
     from leakvault.vault.backend import SecretBackend
     from leakvault.vault.config import VaultSettings, load_settings
     from leakvault.vault.factory import init_local_vault, open_vault
@@ -25,6 +26,7 @@ __all__ = [
     "init_local_vault",
     "load_settings",
     "open_vault",
+    "replace_file",
 ]
 
 _EXPORTS = {
@@ -37,6 +39,7 @@ _EXPORTS = {
     "SecretValue": "leakvault.vault.model",
     "VersionInfo": "leakvault.vault.model",
     "SecretVault": "leakvault.vault.secret_vault",
+    "replace_file": "leakvault.vault._files",  # scan --fix --apply writes the files it rewrites with it
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from leakvault.scanner.automaton import Automaton
+from leakvault.scanner.findings.redact import preview, redact
 from leakvault.scanner.model import Finding
-from leakvault.scanner.redact import preview, redact
 
 
 def shown_secret(finding: Finding, reveal: bool) -> str:
@@ -52,8 +53,6 @@ class _SecretFinder:
     """The secrets (of one file) that occur in a line, overlapping ones included."""
 
     def __init__(self, secrets: set[str]) -> None:
-        from leakvault.scanner.prefilter import Automaton
-
         self._secrets = sorted(secrets)
         self._automaton = Automaton([secret.encode("utf-8") for secret in self._secrets], dense=False)
 

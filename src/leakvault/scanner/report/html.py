@@ -17,7 +17,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from leakvault import __version__
+from leakvault.version import __version__
 from leakvault.patterns.model import Rule
 from leakvault.scanner.model import Finding, ScanResult
 from leakvault.scanner.report.common import previews, shown_secret

@@ -6,9 +6,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from leakvault import __version__
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
+from leakvault.version import __version__
 
 SCHEMA_VERSION = 1
 

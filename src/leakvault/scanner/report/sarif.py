@@ -12,10 +12,10 @@ from urllib.parse import quote
 import attr
 import sarif_om as sarif
 
-from leakvault import __version__
 from leakvault.patterns.model import Rule
 from leakvault.scanner.model import Finding, ScanResult
 from leakvault.scanner.report.common import shown_secret
+from leakvault.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/leakvault/leakvault"

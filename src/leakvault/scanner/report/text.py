@@ -1,6 +1,4 @@
-"""The human report: findings grouped by file, then line and column, each with its rule's one-line
-fix; then a table by rule and severity (new and baselined) and a closing summary line. Colour is
-decided by the caller (``--color``, ``NO_COLOR``, a TTY)."""
+"""The human report: findings grouped by file, then line and column; colour only on a TTY."""
 
 from __future__ import annotations
 
@@ -8,13 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import groupby
 
-import click
-
 from leakvault.patterns.model import Rule
 from leakvault.scanner.model import Finding, ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
 
-SEVERITY_COLOURS = {"high": "red", "medium": "yellow", "low": "cyan"}
+# ANSI SGR codes (the ones click.style writes): the report needs no terminal library.
+SEVERITY_COLOURS = {"high": "31", "medium": "33", "low": "36"}  # red, yellow, cyan
+BOLD, DIM, WHITE = "1", "2", "37"
 
 
 def _size(count: int) -> str:
@@ -86,15 +84,15 @@ def _places(finding: Finding) -> str:
 
 
 def render_text(result: ScanResult, rules: Sequence[Rule] = (), *, reveal: bool = False, color: bool = False) -> str:
-    def style(text: str, **kwargs: object) -> str:
-        return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
+    def style(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
     lines: list[str] = []
     fixes = {rule.id: first_sentence(rule.remediation) for rule in rules if rule.remediation}
     shown = previews(result.findings, reveal)
     indexed = list(zip(result.findings, shown, strict=True))
     for path, group in groupby(indexed, key=lambda pair: pair[0].path):
-        lines.append(style(path, bold=True))
+        lines.append(style(path, BOLD))
         for finding, line_preview in group:
             where = f"{finding.line}:{finding.column}"
             origin = ""
@@ -102,10 +100,10 @@ def render_text(result: ScanResult, rules: Sequence[Rule] = (), *, reveal: bool 
                 origin = f" in {finding.commit.sha[:12]} by {finding.commit.author} on {finding.commit.date[:10]}"
             if finding.location:
                 origin += f" ({finding.location})"
-            severity = style(finding.severity.ljust(6), fg=SEVERITY_COLOURS.get(finding.severity, "white"))
+            severity = style(finding.severity.ljust(6), SEVERITY_COLOURS.get(finding.severity, WHITE))
             lines.append(f"  {where:<9} {severity} {finding.rule_name} [{finding.rule_id}]{origin}")
             lines.append(f"            secret: {shown_secret(finding, reveal)}")
-            lines.append(style(f"            {line_preview}", dim=True))
+            lines.append(style(f"            {line_preview}", DIM))
             if finding.also_seen_at:
                 lines.append(f"            also in {_places(finding)}")
             if finding.rule_id in fixes:
@@ -113,7 +111,7 @@ def render_text(result: ScanResult, rules: Sequence[Rule] = (), *, reveal: bool 
         lines.append("")
     table = summary_table(result)
     if table:
-        lines.append(style(table[0], bold=True))
+        lines.append(style(table[0], BOLD))
         lines.extend(table[1:])
         lines.append("")
     lines.append(summary_line(result))

@@ -5,3 +5,7 @@
 ``aws`` (Secrets Manager), ``azure`` (Key Vault) and ``gcp`` (Secret Manager). Each implements
 `leakvault.vault.backend.SecretBackend`; docs/backends.md lists where the services differ.
 """
+
+from leakvault.vault.backends._support import Section
+
+__all__ = ["Section"]  # typed settings sections, also read by the Oneiric provider

@@ -1,0 +1,1 @@
+"""Findings: fingerprints, redaction and baselines."""
