@@ -104,7 +104,7 @@ class _KeywordTable:
         gate = self._gates[keyword]
         if gate is _UNJOINED:
             gate = self._gates[keyword] = _union_gate(tuple(self._rules[i].rule.gate for i in self.owners[keyword]))
-        return gate  # type: ignore[return-value]
+        return gate  # type: ignore[return-value]  # the list holds a sentinel until joined
 
 
 _UNJOINED = object()
@@ -266,7 +266,7 @@ class KeywordPrefilter:
                 positions = hits
                 own_gate = self._rules[index].rule.gate
                 if own_gate is not None and own_gate != shared_gate:
-                    positions = gated.get(own_gate)  # type: ignore[assignment]
+                    positions = gated.get(own_gate)  # type: ignore[assignment]  # None (gate never matched) is handled just below
                     if positions is None:
                         match = compile_gate(own_gate).match
                         positions = gated[own_gate] = [start for start in hits if match(data, start)]
@@ -281,7 +281,7 @@ class KeywordPrefilter:
                     continue
                 out = windows.setdefault(index, [])
                 if mode == ANCHOR:
-                    distance = self._rules[index].anchors.get(self._keyword_text[keyword])  # type: ignore[union-attr]
+                    distance = self._rules[index].anchors.get(self._keyword_text[keyword])  # type: ignore[union-attr]  # ANCHOR mode is only chosen for rules with anchors
                     if distance is not None:  # else: never a match's first keyword; others locate it
                         out.extend([(start - distance, start) for start in positions])
                 elif mode == LINE:

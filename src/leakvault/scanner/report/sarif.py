@@ -37,7 +37,7 @@ def to_sarif_dict(value: Any) -> Any:
             if item is None or (
                 field.name not in ALWAYS_WRITTEN
                 and field.default is not attr.NOTHING
-                and not isinstance(field.default, attr.Factory)  # type: ignore[arg-type]
+                and not isinstance(field.default, attr.Factory)  # type: ignore[arg-type]  # attrs types Factory as a function, but it is a class
                 and item == field.default
             ):
                 continue
