@@ -2,7 +2,7 @@
 
 Two engines locate, with the same findings (a differential test holds them to it): the reference
 one, an Aho-Corasick automaton over the rules' keywords (`prefilter`), and, where the wheel
-installs, Hyperscan over all rule patterns at once (`hyperscan_engine`). ``auto`` starts with the
+installs, Hyperscan over all rule patterns at once (`hyperscan_locator`). ``auto`` starts with the
 reference engine, whose set-up is nearly free, and switches to Hyperscan (a database load from the
 cache) once a scan has read enough bytes for that to pay off.
 

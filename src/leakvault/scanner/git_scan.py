@@ -1,4 +1,4 @@
-"""Scanning the git index and git history: the items from `gitsource` through the `Scanner`.
+"""Scanning the git index and git history: the items from `sources.git` through the `Scanner`.
 
 History reports each secret once, at the commit that introduced it: commits arrive parents
 first, and a fingerprint (rule, path, secret) met in one commit is not reported again by a later

@@ -7,7 +7,7 @@ is reported. A pattern that cannot be a bytes pattern runs on ``data.decode("lat
 keeps the offsets.
 
 Where the engine located hits, a rule with bounded matches searches only regions around them;
-`regex_width` explains why that finds exactly what a search of the whole chunk finds.
+`match_reach` explains why that finds exactly what a search of the whole chunk finds.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class EngineRule:
         return self._reach  # type: ignore[no-any-return]  # the slot holds a sentinel until computed
 
     def preset(self, reach: MatchReach | None, anchors: dict[str, int] | None) -> None:
-        """Take a previously computed analysis (see `analysis_cache`)."""
+        """Take a previously computed analysis (see `match_reach_cache`)."""
         self._reach = reach
         self._anchors = anchors
 

@@ -4,7 +4,7 @@ and where.
 A rule whose keywords do not occur (case-insensitively) in a chunk cannot match it, because the
 rule lint and a property test demand that every string a rule's regex matches contains one of its
 keywords. So only the rules whose keywords hit run their regex, most files run none, and each rule
-searches only where its matches can be relative to the hits (see `regex_width`): from a few bytes
+searches only where its matches can be relative to the hits (see `match_reach`): from a few bytes
 before each hit (keyword-anchored rules), a match width around it, or its line.
 
 The automaton runs over the lowered bytes, a slice at a time so that a huge file never costs more
