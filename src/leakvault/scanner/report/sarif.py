@@ -152,3 +152,8 @@ def build_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = Fal
 
 def render_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = False) -> str:
     return json.dumps(build_sarif(result, rules, reveal=reveal), indent=2, ensure_ascii=False) + "\n"
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.SARIF` reporter (see `leakvault.scanner.report.Reporter`)."""
+    return render_sarif(result, rules, reveal=reveal)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
+from leakvault.patterns.model import Rule
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
 
@@ -65,3 +67,8 @@ def render_text(result: ScanResult, *, reveal: bool = False, color: bool = False
         lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.TEXT` reporter (see `leakvault.scanner.report.Reporter`)."""
+    return render_text(result, reveal=reveal, color=color)
