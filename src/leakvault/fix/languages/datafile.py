@@ -29,7 +29,7 @@ Parser = Callable[[str], Any]
 
 
 def _yaml(text: str) -> Any:
-    import yaml
+    import yaml  # PyYAML takes ~20 ms to import: only for YAML files
 
     class Loader(yaml.SafeLoader):
         """Safe loading that keeps unknown tags (CloudFormation's !Ref, ...) as plain data."""

@@ -118,7 +118,7 @@ class EngineRule:
     def anchors(self) -> dict[str, int] | None:
         """Per keyword, at most how many bytes before its hit a match can start (None: unknown)."""
         if self._anchors is _UNSET:
-            from leakvault.scanner.engine.match_reach import keyword_anchors
+            from leakvault.scanner.engine.match_reach import keyword_anchors  # as above: start-up
 
             self._anchors = keyword_anchors(self.rule.regex, self.rule.keywords)
         return self._anchors  # type: ignore[no-any-return]  # the slot holds a sentinel until computed

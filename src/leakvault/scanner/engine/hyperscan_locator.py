@@ -134,7 +134,7 @@ class HyperscanLocator:
     """Maps a chunk's bytes to the rules that may match it and the regions to search."""
 
     def __init__(self, rules: Sequence[EngineRule], reference: KeywordPrefilter) -> None:
-        import hyperscan
+        import hyperscan  # optional: its wheel exists for x86-64 Linux and macOS only
 
         self._reference = reference  # locates chunks with a flood of match ends
         self._anchors: KeywordPrefilter | None = None

@@ -22,6 +22,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import regex
+
 from leakvault.patterns.loader import compile_gate
 from leakvault.patterns.regex_text import top_level_branches
 from leakvault.scanner.automaton import Automaton
@@ -222,8 +224,6 @@ class KeywordPrefilter:
         """The path-limited rules that cannot report in ``path`` (none when the path is unknown)."""
         if path is None or not self._path_rules:
             return frozenset()
-        import regex
-
         # Searched backwards ("(?r)": the same matches exist): path patterns end in "$", so a
         # backward search fails at once where a forward one tries every start (~9x faster).
         if not self._path_patterns:
