@@ -6,7 +6,7 @@ every added line:
 
 - ``rev-list + diff-tree --stdin``: what leakvault uses (`gitsource.iter_history`): ``git
   rev-list`` names the commits, one long-lived ``git diff-tree --stdin -p -U0`` prints their
-  patches, parsed in blocks (`gitpatch`);
+  patches, parsed in blocks (`git_patch`);
 - ``log -p``: one ``git log -p -U0`` walk, parsed by the same parser (what leakvault used before);
 - ``diff-tree, lines counted``: the raw git pipeline with a trivial line count, for git's own cost;
 - ``GitPython``: ``Commit.diff(parent, create_patch=True)``, the library's own API;

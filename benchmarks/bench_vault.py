@@ -1,6 +1,6 @@
 """Vault latency: unlock (PBKDF2 at the default 600,000 iterations), then set/get per operation.
 
-Targets from issue 5: unlock under 1 s, set and get under 2 ms each after unlocking. Every
+Targets: unlock under 1 s, set and get under 2 ms each after unlocking. Every
 operation is measured through `SecretVault`, so it includes the RBAC check, the encryption, the
 SQLite transaction (synchronous=FULL, so an fsync) and the audit record (a second transaction).
 

@@ -115,11 +115,11 @@ def generic_rules() -> list[Rule]:
 
 
 def _context(scanner: Scanner, chunk: Chunk, candidate: object) -> FilterContext:
-    start = candidate.start  # type: ignore[attr-defined]
+    start = candidate.start  # type: ignore[attr-defined]  # a benchmark reaching into the engine's internals and optional tallies
     line_start, line_end = _line_bounds(chunk.data, start)
     line_text = chunk.data[line_start:line_end].decode("utf-8", "replace").rstrip("\r")
-    rule = scanner._by_id[candidate.rule_id].compiled  # type: ignore[attr-defined]
-    return FilterContext(candidate, rule, line_text, line_text, (), (), ())  # type: ignore[arg-type]
+    rule = scanner._by_id[candidate.rule_id].compiled  # type: ignore[attr-defined]  # a benchmark reaching into the engine's internals and optional tallies
+    return FilterContext(candidate, rule, line_text, line_text, (), (), ())  # type: ignore[arg-type]  # a benchmark reaching into the engine's internals and optional tallies
 
 
 def scan_batch(paths: Sequence[tuple[str, str]]) -> Tally:
@@ -163,18 +163,18 @@ def scan_batch(paths: Sequence[tuple[str, str]]) -> Tally:
             if not is_assignment(context):
                 reason = drop_reason(context)
                 if reason is None:
-                    tally.format_findings.append(survivor(True))  # type: ignore[union-attr]
+                    tally.format_findings.append(survivor(True))  # type: ignore[union-attr]  # a benchmark reaching into the engine's internals and optional tallies
                 else:
-                    tally.dropped[f"{reason} (format rule)"] += 1  # type: ignore[index]
+                    tally.dropped[f"{reason} (format rule)"] += 1  # type: ignore[index]  # a benchmark reaching into the engine's internals and optional tallies
                 continue
             reason = drop_reason(context, SHAPE_FILTERS)
             if reason is not None:
-                tally.dropped[reason] += 1  # type: ignore[index]
+                tally.dropped[reason] += 1  # type: ignore[index]  # a benchmark reaching into the engine's internals and optional tallies
                 continue
             reason = drop_reason(context, WORD_AND_NAME_FILTERS)
             if reason is not None:
-                tally.dropped[reason] += 1  # type: ignore[index]
-            tally.survivors.append(survivor(reason is None))  # type: ignore[union-attr]
+                tally.dropped[reason] += 1  # type: ignore[index]  # a benchmark reaching into the engine's internals and optional tallies
+            tally.survivors.append(survivor(reason is None))  # type: ignore[union-attr]  # a benchmark reaching into the engine's internals and optional tallies
     return tally
 
 
@@ -200,9 +200,9 @@ def scan_corpora(corpora: Sequence[str], jobs: int) -> Tally:
             total.files += part.files
             total.bytes += part.bytes
             total.candidates += part.candidates
-            total.dropped.update(part.dropped or {})  # type: ignore[union-attr]
-            total.survivors.extend(part.survivors or [])  # type: ignore[union-attr]
-            total.format_findings.extend(part.format_findings or [])  # type: ignore[union-attr]
+            total.dropped.update(part.dropped or {})  # type: ignore[union-attr]  # a benchmark reaching into the engine's internals and optional tallies
+            total.survivors.extend(part.survivors or [])  # type: ignore[union-attr]  # a benchmark reaching into the engine's internals and optional tallies
+            total.format_findings.extend(part.format_findings or [])  # type: ignore[union-attr]  # a benchmark reaching into the engine's internals and optional tallies
     return total
 
 

@@ -31,10 +31,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+# Seed of the `rng` fixture: fixed, so every run draws the same tokens and a failure reproduces;
+# LEAKVAULT_TEST_SEED=N draws other ones.
+TEST_SEED = int(os.environ.get("LEAKVAULT_TEST_SEED", "0"))
+
+
+def seeded_random(name: str) -> random.Random:
+    """A random source seeded by TEST_SEED and ``name`` (a test's id): reproducible, and different
+    per test so tests do not all draw the same tokens."""
+    return random.Random(f"{TEST_SEED}:{name}")
+
+
 @pytest.fixture
-def rng() -> random.Random:
+def rng(request: pytest.FixtureRequest) -> random.Random:
     """A per-test random source; tokens are generated at run time, never committed."""
-    return random.Random()
+    return seeded_random(request.node.nodeid)
 
 
 @pytest.fixture

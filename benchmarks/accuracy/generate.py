@@ -274,10 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     truth_path = args.truth or args.out.parent / f"{args.out.name}.truth.json"
     truth_path.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     print(
-        f"{args.out}: {truth['files']} files, {len(truth['positives'])} planted secrets, "  # type: ignore[arg-type]
+        f"{args.out}: {truth['files']} files, {len(truth['positives'])} planted secrets, "  # type: ignore[arg-type]  # options and truth are loose dicts in this script
         f"{len(truth['negatives'])} hard negatives; truth in {truth_path}",
         file=sys.stderr,
-    )  # type: ignore[arg-type]
+    )  # type: ignore[arg-type]  # options and truth are loose dicts in this script
     return 0
 
 

@@ -177,7 +177,7 @@ class Kind:
 
 
 def _k(id: str, family: str, make: Callable[[random.Random], str], *names: str, **options: object) -> Kind:
-    return Kind(id, family, make, names, **options)  # type: ignore[arg-type]
+    return Kind(id, family, make, names, **options)  # type: ignore[arg-type]  # options and truth are loose dicts in this script
 
 
 def _db_url(scheme: str, port: int, path: str) -> Callable[[random.Random], str]:

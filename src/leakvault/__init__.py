@@ -23,7 +23,7 @@ def __getattr__(name: str) -> Any:
 
         return scan
     if name == "ScanResult":
-        from leakvault.scanner.model import ScanResult
+        from leakvault.scanner.model import ScanResult  # lazy, as above
 
         return ScanResult
     raise AttributeError(f"module 'leakvault' has no attribute {name!r}")

@@ -104,7 +104,7 @@ def test_stdin_is_scanned(run_cli: RunCli, rng: random.Random) -> None:
     """'-' reads standard input and reports it as <stdin>."""
     result = run_cli("scan", "--format", "json", "-", input=f"export GH={github_pat(rng)}\n")
     assert result.returncode == 1
-    assert _json(result)["findings"][0]["path"] == "<stdin>"  # type: ignore[index]
+    assert _json(result)["findings"][0]["path"] == "<stdin>"  # type: ignore[index]  # JSON from the CLI is untyped; the test asserts its shape
 
 
 def test_gitignore_leakvaultignore_and_config_excludes(tmp_path: Path, run_cli: RunCli, rng: random.Random) -> None:
@@ -118,7 +118,7 @@ def test_gitignore_leakvaultignore_and_config_excludes(tmp_path: Path, run_cli: 
     (tmp_path / ".leakvaultignore").write_text("vendored/\n")
     (tmp_path / ".leakvault.toml").write_text('exclude = ["generated/"]\n')
     result = run_cli("scan", "--format", "json", ".")
-    paths = [finding["path"] for finding in _json(result)["findings"]]  # type: ignore[attr-defined]
+    paths = [finding["path"] for finding in _json(result)["findings"]]  # type: ignore[attr-defined]  # JSON from the CLI is untyped; the test asserts its shape
     assert paths == ["kept.py"]
 
 
@@ -133,7 +133,7 @@ def test_binary_and_oversized_files_are_skipped_and_counted(
     result = run_cli("scan", "--format", "json", ".")
     document = _json(result)
     assert result.returncode == 0
-    assert document["stats"] == {**document["stats"], "skipped_binary": 1, "skipped_too_large": 1}  # type: ignore[dict-item]
+    assert document["stats"] == {**document["stats"], "skipped_binary": 1, "skipped_too_large": 1}  # type: ignore[dict-item]  # JSON from the CLI is untyped; the test asserts its shape
     assert "minified.js" in result.stderr and "max_file_size" in result.stderr
 
 
@@ -159,7 +159,7 @@ def test_unreadable_file_is_a_warning_and_the_scan_goes_on(tmp_path: Path, run_c
     result = run_cli("scan", "--format", "json", "dangling.py", "good.py")
     assert result.returncode == 1
     assert "dangling.py" in result.stderr and "cannot be read" in result.stderr
-    assert _json(result)["stats"]["skipped_unreadable"] == 1  # type: ignore[index]
+    assert _json(result)["stats"]["skipped_unreadable"] == 1  # type: ignore[index]  # JSON from the CLI is untyped; the test asserts its shape
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
@@ -184,7 +184,7 @@ def test_symlinks_out_of_the_root_are_not_followed(tmp_path: Path, run_cli: RunC
     (root / "inside.py").write_text(f"y = '{github_pat(rng)}'\n")
     (root / "inside_link.py").symlink_to(root / "inside.py")
     result = run_cli("scan", "--format", "json", "root")
-    paths = sorted(finding["path"] for finding in _json(result)["findings"])  # type: ignore[attr-defined]
+    paths = sorted(finding["path"] for finding in _json(result)["findings"])  # type: ignore[attr-defined]  # JSON from the CLI is untyped; the test asserts its shape
     assert paths == ["root/inside.py", "root/inside_link.py"]
 
 
@@ -193,7 +193,7 @@ def test_inline_allow_markers(tmp_path: Path, run_cli: RunCli, rng: random.Rando
     """An inline allow comment of leakvault, gitleaks or detect-secrets suppresses the finding on its line."""
     (tmp_path / "a.py").write_text(f"t = '{github_pat(rng)}'  # {marker}\nu = '{github_pat(rng)}'\n")
     result = run_cli("scan", "--format", "json", ".")
-    assert [f["line"] for f in _json(result)["findings"]] == [2]  # type: ignore[attr-defined]
+    assert [f["line"] for f in _json(result)["findings"]] == [2]  # type: ignore[attr-defined]  # JSON from the CLI is untyped; the test asserts its shape
 
 
 def test_no_redact_shows_the_secret_and_default_does_not(tmp_path: Path, run_cli: RunCli, rng: random.Random) -> None:
@@ -248,6 +248,6 @@ def test_one_gigabyte_single_line_file_is_skipped_quickly(tmp_path: Path, run_cl
     result = run_cli("scan", "--format", "json", ".", timeout=60)
     assert result.returncode == 0
     document = _json(result)
-    assert document["stats"]["skipped_too_large"] == 1  # type: ignore[index]
-    assert document["stats"]["files_scanned"] == 1  # type: ignore[index]
+    assert document["stats"]["skipped_too_large"] == 1  # type: ignore[index]  # JSON from the CLI is untyped; the test asserts its shape
+    assert document["stats"]["files_scanned"] == 1  # type: ignore[index]  # JSON from the CLI is untyped; the test asserts its shape
     assert "bundle.min.js" in result.stderr and "size cap" in result.stderr

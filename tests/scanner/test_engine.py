@@ -208,7 +208,7 @@ def test_damaged_cache_entry_is_rebuilt(cache_home: Path) -> None:
     (entry,) = cache_home.glob("hyperscan-*.db")
     entry.write_bytes(b"\x00garbage")
     scanner = Scanner(rules, ScanConfig(), engine="hyperscan")
-    token = expand("{token:ghp_}", "crc32_base62", random.Random())
+    token = expand("{token:ghp_}", "crc32_base62", random.Random(211))
     assert [f.rule_id for f in scanner.scan_chunk(Chunk(path="a.env", data=f"T={token}\n".encode())).findings] == [
         "github-pat"
     ]
@@ -276,7 +276,7 @@ def test_regex_engine_never_loads_hyperscan() -> None:
 
 def test_cli_engines_report_the_same_findings(tmp_path: Path, run_cli: Callable[..., CompletedProcess[str]]) -> None:
     """``scan --engine regex``, ``hyperscan`` and ``auto`` print identical JSON findings."""
-    rng = random.Random()
+    rng = random.Random(279)  # seeded: a failure reproduces
     for index in range(60):  # enough files and bytes for the pool and the auto switch
         lines = [f"value_{i} = {i * 7}" for i in range(2000)]
         if index % 7 == 0:

@@ -1,6 +1,7 @@
-"""Hostile or degenerate input costs bounded time and memory: a 100 MB minified one-line file, a
+"""Hostile or degenerate input costs bounded work and memory: a 100 MB minified one-line file, a
 file of ten million keyword hits, a directory tree 1,500 levels deep, a flood of Hyperscan
-matches. Each runs the real CLI in a subprocess that reports its own peak memory."""
+matches. Each runs the real CLI in a subprocess that reports its own peak memory; work is bounded
+by counting the searches the engine makes, never by timing (a loaded machine is no bug)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,8 @@ ENGINES = [
     "regex",
     pytest.param("hyperscan", marks=pytest.mark.skipif(not hyperscan_available(), reason="no hyperscan wheel")),
 ]
-# Generous against a loaded 2-core CI machine; locally each case takes a few seconds.
-TIME_LIMIT_SECONDS = 40
+# Only against a hang (a bug that loops forever), never as a speed check: far above any run.
+HANG_GUARD_SECONDS = 3600
 # Runs the CLI in-process, then prints the process's peak RSS (KiB) as the last stderr line. On
 # Linux it is VmHWM, the peak of this process's own memory: ru_maxrss survives exec, so a child
 # forked from a large pytest worker would report the worker's size (seen once in CI: 345 MB for a
@@ -43,22 +44,20 @@ MEASURED_CLI = (
 )
 
 
-def _scan(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float, int]:
+def _scan(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], int]:
     env = {**os.environ, "XDG_CACHE_HOME": str(cwd / ".cache")}
-    started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", MEASURED_CLI, "scan", *args, "--format", "json"],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
     )
-    elapsed = time.perf_counter() - started
     last_line = done.stderr.strip().splitlines()[-1]
     assert last_line.isdigit(), done.stderr[-3000:]
     peak_kib = int(last_line)
-    return done, elapsed, peak_kib
+    return done, peak_kib
 
 
 def _github_token(rng: random.Random) -> str:
@@ -69,7 +68,7 @@ def _github_token(rng: random.Random) -> str:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_minified_100mb_single_line(tmp_path: Path, engine: str) -> None:
     """A 100 MB file with no newline and three tokens in it: all three found, time and memory bounded."""
-    rng = random.Random()
+    rng = random.Random(71)  # seeded: a failure reproduces
     unit = b"var a=function(b,c){return b+c*2},d=[1,2,3].map(function(x){return x.key||x.token});"
     data = bytearray(unit * (100_000_000 // len(unit)))
     tokens = [_github_token(rng) for _ in range(3)]
@@ -78,29 +77,53 @@ def test_minified_100mb_single_line(tmp_path: Path, engine: str) -> None:
         data[position:position] = b'var t="' + token.encode() + b'";'
     (tmp_path / "bundle.min.js").write_bytes(bytes(data))
     (tmp_path / ".leakvault.toml").write_text('max_file_size = "200MB"\n')
-    done, elapsed, peak_kib = _scan(tmp_path, "bundle.min.js", "--engine", engine)
+    done, peak_kib = _scan(tmp_path, "bundle.min.js", "--engine", engine)
     assert done.returncode == 1, done.stderr
     found = [finding for finding in json.loads(done.stdout)["findings"] if finding["rule_id"] == "github-pat"]
     assert len(found) == 3
     assert all(finding["line"] == 1 for finding in found)
-    assert elapsed < TIME_LIMIT_SECONDS
     assert peak_kib < 450 * 1024, f"peak RSS {peak_kib} KiB"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ten_million_keyword_hits(tmp_path: Path, engine: str) -> None:
-    """Ten million occurrences of a keyword: finishes in bounded time and memory, and says if a rule
-    ran out of time rather than skipping silently."""
+    """Ten million occurrences of a keyword: no finding, and memory stays bounded (the work is
+    counted by the next test)."""
     (tmp_path / "hits.txt").write_bytes(b"token " * 10_000_000)
     (tmp_path / ".leakvault.toml").write_text('max_file_size = "100MB"\n')
-    done, elapsed, peak_kib = _scan(tmp_path, "hits.txt", "--engine", engine)
+    done, peak_kib = _scan(tmp_path, "hits.txt", "--engine", engine)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["findings"] == []
     assert report["stats"]["files_scanned"] == 1
-    assert elapsed < TIME_LIMIT_SECONDS
     assert peak_kib < 400 * 1024, f"peak RSS {peak_kib} KiB"
+
+
+@pytest.mark.slow
+def test_a_keyword_flood_costs_one_search_per_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten times MAX_HITS hits of a keyword eleven rules share: each of those rules runs once, over
+    the whole chunk, so the work grows with the chunk, not with the hits."""
+    from leakvault.scanner import chunk_scanner
+    from leakvault.scanner.config import ScanConfig
+    from leakvault.scanner.engine.prefilter import MAX_HITS
+    from leakvault.scanner.model import Chunk
+    from leakvault.scanner.pipeline import build_scanner
+
+    scanner = build_scanner(ScanConfig(), engine="regex")
+    searches: list[int | None] = []  # per search: how many regions it was given (None: the whole chunk)
+    real_detect = chunk_scanner.detect
+
+    def counting_detect(rule: Any, chunk: Chunk, timeout: float, regions: Any, text: Any) -> Any:
+        searches.append(None if regions is None else len(regions))
+        return real_detect(rule, chunk, timeout, regions, text)
+
+    monkeypatch.setattr(chunk_scanner, "detect", counting_detect)
+    result = scanner.scan_chunk(Chunk("hits.txt", b"secret=" * (10 * MAX_HITS)))
+    assert result.findings == []
+    assert searches, "the keyword located no rule: the test no longer tests the flood"
+    assert len(searches) <= len(scanner.rules)  # one search per located rule
+    assert searches == [None] * len(searches), searches  # past MAX_HITS: no positions kept
 
 
 @pytest.mark.slow
@@ -111,10 +134,10 @@ def test_deeply_nested_directory(tmp_path: Path) -> None:
     for _ in range(1500):  # os.makedirs would itself recurse this deep
         deepest = os.path.join(deepest, "d")
         os.mkdir(deepest)
-    token = _github_token(random.Random())
+    token = _github_token(random.Random(137))
     Path(deepest, "settings.env").write_text(f"GITHUB_TOKEN={token}\n")
     try:
-        done, elapsed, peak_kib = _scan(tmp_path, "tree")
+        done, peak_kib = _scan(tmp_path, "tree")
     finally:  # pytest's own clean-up (shutil.rmtree) recurses, so take the tree down here
         os.unlink(os.path.join(deepest, "settings.env"))
         while deepest != str(tmp_path):
@@ -122,7 +145,6 @@ def test_deeply_nested_directory(tmp_path: Path) -> None:
             deepest = os.path.dirname(deepest)
     assert done.returncode == 1, done.stderr[-2000:]
     assert [finding["rule_id"] for finding in json.loads(done.stdout)["findings"]] == ["github-pat"]
-    assert elapsed < TIME_LIMIT_SECONDS
     assert peak_kib < 300 * 1024
 
 
@@ -137,7 +159,7 @@ def test_hyperscan_flood_hands_the_chunk_to_the_reference_engine(monkeypatch: py
     from leakvault.scanner.engine.prefilter import KeywordPrefilter, Located
     from leakvault.scanner.model import Chunk
 
-    rng = random.Random()
+    rng = random.Random(162)  # seeded: a failure reproduces
     text = "".join(f"token_{i} = '{_github_token(rng)}'\n" for i in range(40)).encode()
     rules = load_builtin_rules()
     expected = Scanner(rules, ScanConfig(), engine="regex").scan_chunk(Chunk(path="a.py", data=text)).findings

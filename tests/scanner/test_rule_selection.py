@@ -42,7 +42,7 @@ def test_owned_prefixes_come_from_specific_rules_only() -> None:
 def test_generic_rule_does_not_report_a_value_a_specific_rule_rejected() -> None:
     """A ghp_ token with a wrong checksum assigned to a password name is not reported by the generic
     rule: the GitHub rule owns that format and rejected it."""
-    rng = random.Random()
+    rng = random.Random(45)  # seeded: a failure reproduces
     rules = [rule for rule in BUILTIN if rule.id == "github-pat" or "generic" in rule.tags]
     scanner = Scanner(rules, ScanConfig())
     bad_checksum = expand("ghp_{alnum:36}", None, rng)
@@ -74,7 +74,7 @@ def test_a_filtered_generic_match_does_not_hide_a_specific_one() -> None:
         allowlist=specific.allowlist.__class__(values=(r"^acme_",)),
     )
     scanner = Scanner([generic, specific], ScanConfig())
-    value = expand("acme_{lowalnum:24}", None, random.Random())
+    value = expand("acme_{lowalnum:24}", None, random.Random(77))
     findings = scanner.scan_chunk(Chunk(path="a.py", data=f"key = '{value}'\n".encode())).findings
     assert [finding.rule_id for finding in findings] == ["acme-key"]
 
@@ -82,7 +82,7 @@ def test_a_filtered_generic_match_does_not_hide_a_specific_one() -> None:
 def test_generic_rules_leave_test_mode_keys_alone_while_their_rule_is_off(tmp_path: Path, run_cli: Any) -> None:
     """With the Stripe test-key rule off (the default), a test key assigned to a secret name is not
     reported by a generic rule either; enabled, its own rule reports it."""
-    key = expand("sk_test_{alnum:24}", None, random.Random())
+    key = expand("sk_test_{alnum:24}", None, random.Random(85))
     (tmp_path / "settings.py").write_text(f'STRIPE_SECRET_KEY = "{key}"\n')
     assert run_cli("scan", ".").returncode == 0
     (tmp_path / ".leakvault.toml").write_text('enabled_rules = ["stripe-test-secret-key"]\n')

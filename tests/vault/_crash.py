@@ -25,7 +25,7 @@ def _install(crash_at: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         real_replace(src, dst)
 
-    os.replace = replace  # type: ignore[assignment]
+    os.replace = replace  # type: ignore[assignment]  # a test double or a value the test asserts is set
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ class BackendContract:
         with pytest.raises(VersionDeletedError):
             backend.read("k")
         assert backend.read("k", 1).value == b"a"
-        assert backend.metadata("k").version(2).deleted is not None  # type: ignore[union-attr]
+        assert backend.metadata("k").version(2).deleted is not None  # type: ignore[union-attr]  # a test double or a value the test asserts is set
         backend.undelete("k", [2])
         assert backend.read("k").value == b"b"
 

@@ -38,7 +38,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def _leakvault(args: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]  # a test double or a value the test asserts is set
         [sys.executable, "-m", "leakvault.cli", *args],
         env=env,
         stdout=subprocess.PIPE,

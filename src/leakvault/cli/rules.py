@@ -9,6 +9,7 @@ import click
 from leakvault.errors import UsageError
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.engine.hyperscan_locator import hyperscan_fallbacks
 
 
 def rule_record(rule: Rule) -> dict[str, object]:
@@ -41,8 +42,6 @@ def rules() -> None:
 @click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(format_name: str) -> None:
     """Id, name, severity and keywords of every rule."""
-    from leakvault.scanner.engine.hyperscan_locator import hyperscan_fallbacks
-
     loaded = load_builtin_rules()
     fallbacks = hyperscan_fallbacks(loaded)  # None: no Hyperscan here, every rule runs on regex
     engine = {rule.id: "regex" if fallbacks is None or rule.id in fallbacks else "hyperscan" for rule in loaded}

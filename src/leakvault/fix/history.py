@@ -1,7 +1,7 @@
 """Which stored values are already in git history, and the commit that first added each.
 
 A value that was ever committed is burnt: rewriting the working tree does not take it out of the
-clones and forks that have it, so it must be rotated. The history scanner (`gitsource`) streams
+clones and forks that have it, so it must be rotated. The history scanner (`sources.git`) streams
 every commit's added lines oldest first, and we look for the values in them ourselves rather than
 run ``git log -S<value>`` per value: that would put each secret on a command line, where any
 local user can read it in the process table.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from leakvault.fix.model import Target
+from leakvault.vault.config import without_credentials
 
 CHECK_TIMEOUT_SECONDS = 30
 
@@ -97,8 +98,6 @@ def external_check(command: Sequence[str], original: str, rewritten: str, parser
 
 
 def _run_check(command: Sequence[str], text: str) -> str | None:
-    from leakvault.vault.config import without_credentials
-
     try:
         completed = subprocess.run(
             list(command),

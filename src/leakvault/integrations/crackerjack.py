@@ -120,7 +120,7 @@ class LeakvaultAdapter(BaseToolAdapter):  # type: ignore[misc]  # crackerjack sh
         return QACheckType.SECURITY
 
     def get_default_config(self) -> QACheckConfig:
-        from crackerjack.models.qa_config import QACheckConfig
+        from crackerjack.models.qa_config import QACheckConfig  # optional: Crackerjack, Python >= 3.13
 
         return QACheckConfig(
             check_id=MODULE_ID,

@@ -45,6 +45,7 @@ class LeakvaultSecretsProvider:
     """Oneiric secrets adapter: async `get_secret`, `invalidate_cache`, `health`, `cleanup`."""
 
     def __init__(self, settings: VaultSettings | None = None) -> None:
+        # The vault (cryptography, SQLite) loads when the provider is used, not when Oneiric lists it.
         from leakvault.vault.backends import Section
         from leakvault.vault.config import load_settings
 
@@ -96,14 +97,14 @@ class LeakvaultSecretsProvider:
 
     async def _open(self) -> SecretVault:
         if self._vault is None:
-            from leakvault.vault.factory import open_vault
+            from leakvault.vault.factory import open_vault  # as in __init__
 
             self._vault = await asyncio.to_thread(open_vault, self._settings)
         return self._vault
 
     @staticmethod
     def _read(vault: SecretVault, path: str) -> str | None:
-        from leakvault.vault.errors import SecretNotFoundError, VaultError
+        from leakvault.vault.errors import SecretNotFoundError, VaultError  # as in __init__
 
         try:
             value = vault.get(path).value

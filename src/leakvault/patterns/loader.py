@@ -227,7 +227,6 @@ class CompiledRule:
     """A rule with its regexes compiled and its checksum validator resolved."""
 
     rule: Rule
-    pattern: regex.Pattern[str]
     path_pattern: regex.Pattern[str] | None
     allow_paths: tuple[regex.Pattern[str], ...]
     allow_values: tuple[regex.Pattern[str], ...]
@@ -238,7 +237,6 @@ def compile_rule(rule: Rule) -> CompiledRule:
     """Compile one rule's regexes (group 1 is the secret)."""
     return CompiledRule(
         rule=rule,
-        pattern=regex.compile(rule.regex),
         path_pattern=regex.compile(rule.path) if rule.path else None,
         allow_paths=tuple(regex.compile(p) for p in rule.allowlist.paths),
         allow_values=tuple(regex.compile(p) for p in rule.allowlist.values),

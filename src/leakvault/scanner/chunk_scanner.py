@@ -2,7 +2,7 @@
 
 Two engines locate, with the same findings (a differential test holds them to it): the reference
 one, an Aho-Corasick automaton over the rules' keywords (`prefilter`), and, where the wheel
-installs, Hyperscan over all rule patterns at once (`hyperscan_engine`). ``auto`` starts with the
+installs, Hyperscan over all rule patterns at once (`hyperscan_locator`). ``auto`` starts with the
 reference engine, whose set-up is nearly free, and switches to Hyperscan (a database load from the
 cache) once a scan has read enough bytes for that to pay off.
 
@@ -134,7 +134,7 @@ class Scanner:
         self._hyperscan: HyperscanLocator | None = None
         self._bytes_seen = 0
         if engine == "hyperscan":
-            from leakvault.scanner.engine.hyperscan_locator import hyperscan_available
+            from leakvault.scanner.engine.hyperscan_locator import hyperscan_available  # optional: hyperscan
 
             if not hyperscan_available():
                 raise UsageError(
@@ -152,6 +152,7 @@ class Scanner:
     def hyperscan(self) -> HyperscanLocator | None:
         """The Hyperscan engine, loaded (or compiled and cached) on first use; None if unavailable."""
         if self._hyperscan is None and self.engine != "regex":
+            # Optional (the hyperscan wheel), and its database load is paid only by a large scan.
             from leakvault.scanner.engine.hyperscan_locator import HyperscanLocator, hyperscan_available
 
             if hyperscan_available():
@@ -173,7 +174,7 @@ class Scanner:
     def prepare(self, expected_bytes: int) -> None:
         """Build the engine a scan of about ``expected_bytes`` will use before forking workers, so
         they inherit it. Patterns stay lazy: each worker compiles only those its files hit."""
-        from leakvault.scanner.engine.match_reach_cache import load_analyses
+        from leakvault.scanner.engine.match_reach_cache import load_analyses  # large scans only: start-up
 
         load_analyses(self.rules)  # a large scan meets most rules: read their analyses at once
         if self.engine_for(expected_bytes) == "regex":

@@ -19,6 +19,7 @@ from leakvault.scanner.config import ScanConfig, load_config
 from leakvault.scanner.engine.builtin_rules import builtin_rules
 from leakvault.scanner.model import Chunk, ScanResult, ScanStats
 from leakvault.scanner.progress import ScanProgress
+from leakvault.scanner.sources.base64_values import drop_encoded_twins
 from leakvault.scanner.sources.files import FileRef, Skipped, SkipReason, iter_file_chunks, iter_files, read_stdin
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ def _scan_in_pool(
     progress: ScanProgress | None = None,
 ) -> None:
     global _worker_scanner
+    # Only for a pool: ~10 ms of imports that a pre-commit run never needs.
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
 
@@ -178,8 +180,6 @@ def default_jobs() -> int:
 def sort_findings(result: ScanResult) -> None:
     """The last step of every scan: one finding per base64 secret (see `drop_encoded_twins`), then
     a stable order."""
-    from leakvault.scanner.sources.base64_values import drop_encoded_twins
-
     result.findings[:] = drop_encoded_twins(result.findings, GENERIC_TAG)
     result.findings.sort(key=lambda f: (f.path, f.commit.sha if f.commit else "", f.line, f.column, f.rule_id))
 

@@ -76,10 +76,6 @@ class VersionInfo:
     deleted: datetime | None = None  # soft-deleted at; None while live
     destroyed: bool = False
 
-    @property
-    def is_live(self) -> bool:
-        return self.deleted is None and not self.destroyed
-
 
 @dataclass(frozen=True, slots=True)
 class SecretValue:

@@ -29,7 +29,7 @@ Parser = Callable[[str], Any]
 
 
 def _yaml(text: str) -> Any:
-    import yaml
+    import yaml  # PyYAML takes ~20 ms to import: only for YAML files
 
     class Loader(yaml.SafeLoader):
         """Safe loading that keeps unknown tags (CloudFormation's !Ref, ...) as plain data."""
@@ -49,7 +49,7 @@ def _yaml(text: str) -> Any:
 def _ini(text: str) -> Any:
     # Files like .npmrc have keys before any section: give them one so configparser reads them.
     parser = configparser.RawConfigParser(strict=False, interpolation=None, delimiters=("=", ":"))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # configparser's documented way to keep keys' case
     parser.read_string("[leakvault:top]\n" + text)
     return {section: dict(parser.items(section)) for section in parser.sections()}
 

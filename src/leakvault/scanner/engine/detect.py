@@ -7,7 +7,7 @@ is reported. A pattern that cannot be a bytes pattern runs on ``data.decode("lat
 keeps the offsets.
 
 Where the engine located hits, a rule with bounded matches searches only regions around them;
-`regex_width` explains why that finds exactly what a search of the whole chunk finds.
+`match_reach` explains why that finds exactly what a search of the whole chunk finds.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class EngineRule:
         if self._pattern is _UNSET:
             text_pattern: Any = self.rule.regex
             self._pattern = compile_bytes_pattern(text_pattern) or regex.compile(text_pattern)
-        return self._pattern  # type: ignore[no-any-return]
+        return self._pattern  # type: ignore[no-any-return]  # the slot holds a sentinel until compiled; it is a Pattern here
 
     @property
     def on_bytes(self) -> bool:
@@ -107,10 +107,10 @@ class EngineRule:
             from leakvault.scanner.engine.match_reach import match_reach  # only once a rule hits: start-up
 
             self._reach = match_reach(self.rule.regex)
-        return self._reach  # type: ignore[no-any-return]
+        return self._reach  # type: ignore[no-any-return]  # the slot holds a sentinel until computed
 
     def preset(self, reach: MatchReach | None, anchors: dict[str, int] | None) -> None:
-        """Take a previously computed analysis (see `analysis_cache`)."""
+        """Take a previously computed analysis (see `match_reach_cache`)."""
         self._reach = reach
         self._anchors = anchors
 
@@ -118,10 +118,10 @@ class EngineRule:
     def anchors(self) -> dict[str, int] | None:
         """Per keyword, at most how many bytes before its hit a match can start (None: unknown)."""
         if self._anchors is _UNSET:
-            from leakvault.scanner.engine.match_reach import keyword_anchors
+            from leakvault.scanner.engine.match_reach import keyword_anchors  # as above: start-up
 
             self._anchors = keyword_anchors(self.rule.regex, self.rule.keywords)
-        return self._anchors  # type: ignore[no-any-return]
+        return self._anchors  # type: ignore[no-any-return]  # the slot holds a sentinel until computed
 
     def anchored(self, distance: int) -> Any:
         """The pattern behind a lazy skip of up to ``distance`` characters and ``\\K``: one
@@ -216,7 +216,7 @@ def detect(
     ``regions`` None searches the whole chunk. ``text`` is the chunk as latin-1 text, for the
     rare rule that cannot run on bytes (computed by the caller once per chunk).
     """
-    if rule.rule.path is not None and not rule.compiled.path_pattern.search(chunk.path):  # type: ignore[union-attr]
+    if rule.rule.path is not None and not rule.compiled.path_pattern.search(chunk.path):  # type: ignore[union-attr]  # rule.path set means path_pattern is compiled
         return
     groups = rule.pattern.groups
     floor = rule.rule.entropy

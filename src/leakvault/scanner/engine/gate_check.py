@@ -50,7 +50,7 @@ def _accounted(
         position = lowered.find(needle, start)
         while position >= 0 and position + len(needle) <= end:
             in_reach = anchors is None or (keyword in anchors and position - start <= anchors[keyword])
-            if in_reach and gate(text, position):  # type: ignore[operator]
+            if in_reach and gate(text, position):  # type: ignore[operator]  # compile_gate's matcher is typed loosely (a bound method of a regex)
                 return True
             position = lowered.find(needle, position + 1)
     return False

@@ -1,13 +1,13 @@
 """The Hyperscan engine: every rule's pattern and every keyword in one database, one pass per chunk.
 
-Hyperscan reports where matches of each rule's (translated, see `hs_translate`) pattern end; a rule
+Hyperscan reports where matches of each rule's (translated, see `hyperscan_translate`) pattern end; a rule
 with bounded matches then runs its `regex` only in the window before each end, an unbounded one
 over the chunk, and only if one of its keywords occurs too, exactly as in the reference engine. A
 rule whose pattern Hyperscan cannot take falls back to the reference path: its keywords (which are
 in the database as literals) decide whether its regex runs over the chunk.
 
 Compiling the database costs a few hundred milliseconds, so it is serialized into the on-disk
-cache (`scanner.cache`), keyed by the rules, the translator and the Hyperscan version.
+cache (`engine.disk_cache`), keyed by the rules, the translator and the Hyperscan version.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class HyperscanLocator:
     """Maps a chunk's bytes to the rules that may match it and the regions to search."""
 
     def __init__(self, rules: Sequence[EngineRule], reference: KeywordPrefilter) -> None:
-        import hyperscan
+        import hyperscan  # optional: its wheel exists for x86-64 Linux and macOS only
 
         self._reference = reference  # locates chunks with a flood of match ends
         self._anchors: KeywordPrefilter | None = None

@@ -1,4 +1,4 @@
-"""Each rule's pattern analysis (`regex_width`), computed once per rule set and reused from disk.
+"""Each rule's pattern analysis (`match_reach`), computed once per rule set and reused from disk.
 
 Reading a pattern's structure costs about a millisecond per rule, in every process that meets the
 rule; for a scan that touches most rules (and in each forked worker) that adds up, so the results
@@ -15,7 +15,7 @@ from leakvault.scanner.engine.detect import EngineRule
 from leakvault.scanner.engine.disk_cache import content_key, read_entry, write_entry
 from leakvault.scanner.engine.match_reach import MatchReach
 
-# Bump when `regex_width` changes what it concludes.
+# Bump when `match_reach` changes what it concludes.
 ANALYSIS_VERSION = "2"
 
 

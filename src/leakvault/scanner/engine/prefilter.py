@@ -4,7 +4,7 @@ and where.
 A rule whose keywords do not occur (case-insensitively) in a chunk cannot match it, because the
 rule lint and a property test demand that every string a rule's regex matches contains one of its
 keywords. So only the rules whose keywords hit run their regex, most files run none, and each rule
-searches only where its matches can be relative to the hits (see `regex_width`): from a few bytes
+searches only where its matches can be relative to the hits (see `match_reach`): from a few bytes
 before each hit (keyword-anchored rules), a match width around it, or its line.
 
 The automaton runs over the lowered bytes, a slice at a time so that a huge file never costs more
@@ -21,6 +21,8 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+import regex
 
 from leakvault.patterns.loader import compile_gate
 from leakvault.patterns.regex_text import top_level_branches
@@ -104,7 +106,7 @@ class _KeywordTable:
         gate = self._gates[keyword]
         if gate is _UNJOINED:
             gate = self._gates[keyword] = _union_gate(tuple(self._rules[i].rule.gate for i in self.owners[keyword]))
-        return gate  # type: ignore[return-value]
+        return gate  # type: ignore[return-value]  # the list holds a sentinel until joined
 
 
 _UNJOINED = object()
@@ -222,8 +224,6 @@ class KeywordPrefilter:
         """The path-limited rules that cannot report in ``path`` (none when the path is unknown)."""
         if path is None or not self._path_rules:
             return frozenset()
-        import regex
-
         # Searched backwards ("(?r)": the same matches exist): path patterns end in "$", so a
         # backward search fails at once where a forward one tries every start (~9x faster).
         if not self._path_patterns:
@@ -266,7 +266,7 @@ class KeywordPrefilter:
                 positions = hits
                 own_gate = self._rules[index].rule.gate
                 if own_gate is not None and own_gate != shared_gate:
-                    positions = gated.get(own_gate)  # type: ignore[assignment]
+                    positions = gated.get(own_gate)  # type: ignore[assignment]  # None (gate never matched) is handled just below
                     if positions is None:
                         match = compile_gate(own_gate).match
                         positions = gated[own_gate] = [start for start in hits if match(data, start)]
@@ -281,7 +281,7 @@ class KeywordPrefilter:
                     continue
                 out = windows.setdefault(index, [])
                 if mode == ANCHOR:
-                    distance = self._rules[index].anchors.get(self._keyword_text[keyword])  # type: ignore[union-attr]
+                    distance = self._rules[index].anchors.get(self._keyword_text[keyword])  # type: ignore[union-attr]  # ANCHOR mode is only chosen for rules with anchors
                     if distance is not None:  # else: never a match's first keyword; others locate it
                         out.extend([(start - distance, start) for start in positions])
                 elif mode == LINE:

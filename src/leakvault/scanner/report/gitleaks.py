@@ -13,8 +13,10 @@ which betterleaks and Crackerjack read. ``Link`` is left out when empty, as gitl
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from leakvault.patterns.model import Rule
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.report.common import shown_secret
 
@@ -48,3 +50,8 @@ def render_gitleaks(result: ScanResult, *, reveal: bool = False) -> str:
             }
         )
     return json.dumps(records, indent=1, ensure_ascii=False) + "\n"
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.GITLEAKS` reporter (see `leakvault.scanner.report.Reporter`)."""
+    return render_gitleaks(result, reveal=reveal)

@@ -17,10 +17,10 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from leakvault.version import __version__
 from leakvault.patterns.model import Rule
 from leakvault.scanner.model import Finding, ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
+from leakvault.version import __version__
 
 SEVERITY_ORDER = ("high", "medium", "low")
 SEVERITY_COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#1565c0"}
@@ -171,6 +171,12 @@ def render_html(result: ScanResult, rules: Sequence[Rule], *, title: str = "leak
         warnings=result.warnings,
         stats=result.stats,
     )
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.HTML` reporter (see `leakvault.scanner.report.Reporter`): ``reveal`` is refused
+    by the CLI for this format and ignored here, so a page never holds a secret value."""
+    return render_html(result, rules)
 
 
 def template_text() -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from leakvault.patterns.model import Rule
 from leakvault.scanner.model import ScanResult
 from leakvault.scanner.report.common import previews, shown_secret
 from leakvault.version import __version__
@@ -54,3 +56,8 @@ def render_json(result: ScanResult, *, reveal: bool = False) -> str:
         "warnings": list(result.warnings),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.JSON` reporter (see `leakvault.scanner.report.Reporter`)."""
+    return render_json(result, reveal=reveal)

@@ -37,7 +37,7 @@ def to_sarif_dict(value: Any) -> Any:
             if item is None or (
                 field.name not in ALWAYS_WRITTEN
                 and field.default is not attr.NOTHING
-                and not isinstance(field.default, attr.Factory)  # type: ignore[arg-type]
+                and not isinstance(field.default, attr.Factory)  # type: ignore[arg-type]  # attrs types Factory as a function, but it is a class
                 and item == field.default
             ):
                 continue
@@ -152,3 +152,8 @@ def build_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = Fal
 
 def render_sarif(result: ScanResult, rules: Sequence[Rule], *, reveal: bool = False) -> str:
     return json.dumps(build_sarif(result, rules, reveal=reveal), indent=2, ensure_ascii=False) + "\n"
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.SARIF` reporter (see `leakvault.scanner.report.Reporter`)."""
+    return render_sarif(result, rules, reveal=reveal)

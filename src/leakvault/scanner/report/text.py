@@ -116,3 +116,8 @@ def render_text(result: ScanResult, rules: Sequence[Rule] = (), *, reveal: bool 
         lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
+
+
+def report(result: ScanResult, rules: Sequence[Rule], *, reveal: bool, color: bool) -> str:
+    """The `Format.TEXT` reporter (see `leakvault.scanner.report.Reporter`)."""
+    return render_text(result, rules, reveal=reveal, color=color)

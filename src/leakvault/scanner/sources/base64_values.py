@@ -36,7 +36,6 @@ CONFIG_SUFFIXES = (
 )
 CONFIG_NAMES = frozenset({".env", ".npmrc", ".pypirc", ".netrc", "credentials", "config"})
 LOCATION_PREFIX = "base64 value on line "
-MIN_ENCODED = 16
 MIN_DECODED = 8
 # A value after ':' or '=' (quoted or not) that is all base64 (standard or URL-safe alphabet) and
 # ends its line, allowing closing brackets, a trailing comma/semicolon or a comment.

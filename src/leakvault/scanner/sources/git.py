@@ -1,10 +1,10 @@
 """Git sources: the index (what a commit would add) and history (what each commit added).
 
 Both run ``git`` plumbing as subprocesses and parse its patch output as a stream of bytes
-(`gitpatch`), so memory stays flat however long the history is. History: ``git rev-list`` names
+(`git_patch`), so memory stays flat however long the history is. History: ``git rev-list`` names
 the commits, oldest first, and a long-lived ``git diff-tree --stdin`` prints the patches of
 whichever commits it is asked for, so a pool's workers can each ask for their own share (see
-`gitscan`). A long-lived ``git cat-file --batch`` hands out whole blobs on request. GitPython and
+`git_scan`). A long-lived ``git cat-file --batch`` hands out whole blobs on request. GitPython and
 ``git log -p`` were measured against this and are slower; the numbers are in docs/git.md and
 ``benchmarks/bench_git_sources.py``.
 
