@@ -106,6 +106,16 @@ class AuditLog:
         for (text,) in rows:
             yield AuditRecord(**json.loads(text))
 
+    def has_succeeded(self, action: str) -> bool:
+        """True if the trail holds a successful `action` record (a quick scan; `verify` checks the chain)."""
+        pattern = json.dumps({"action": action}, separators=(",", ":"))[1:-1]
+        with self._store.transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT record FROM audit WHERE instr(record, ?) > 0 AND instr(record, ?) > 0",
+                (pattern, '"outcome":"ok"'),
+            ).fetchall()
+        return any(json.loads(text).get("action") == action for (text,) in rows)
+
     def verify(self, *, expect_head: str | None = None) -> VerifyReport:
         """Recompute the chain; report the first edited, missing or reordered record.
 

@@ -39,6 +39,8 @@ BACKENDS: dict[str, str] = {
 
 
 def load_policy_file(settings: VaultSettings) -> Policy | None:
+    """The policy in the file `settings.policy_file` names, parsed: only the input of
+    ``vault policy set`` (run by an admin). It never replaces the policy stored in the vault."""
     if settings.policy_file is None:
         return None
     text = read_text(settings.policy_file, "policy file")
@@ -79,7 +81,8 @@ def open_vault(
 ) -> SecretVault:
     """Open the configured vault, unlocked and ready; the caller closes it (or uses ``with``)."""
     settings = load_settings() if settings is None else settings
-    policy = load_policy_file(settings)
+    # The stored policy is the policy: a policy_file setting is only an input to `policy set`.
+    policy = None
     identity = identity or settings.identity
     if settings.backend == "local":
         backend, audit = open_local_backend(settings, key=key, prompt=prompt, clock=clock)

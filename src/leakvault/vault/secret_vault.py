@@ -21,6 +21,7 @@ from leakvault.vault.audit import AuditLog, AuditRecord, VerifyReport
 from leakvault.vault.backend import SecretBackend
 from leakvault.vault.errors import (
     AccessDeniedError,
+    IntegrityError,
     InvalidPathError,
     SecretNotFoundError,
     VaultError,
@@ -134,6 +135,13 @@ class SecretVault:
             try:
                 stored = self._backend.read(POLICY_PATH)
             except SecretNotFoundError:
+                if self._audit_is_atomic and self._audit is not None and self._audit.has_succeeded("policy_set"):
+                    # The local vault's audit trail (authenticated with the vault key, in the same
+                    # file) says a policy was stored: its rows were removed from the file, which
+                    # would otherwise silently open the vault to every identity.
+                    raise IntegrityError(
+                        POLICY_PATH, None, "the stored access policy is missing although the audit trail records one"
+                    ) from None
                 self._policy = SINGLE_USER
             else:
                 self._policy = parse_policy(stored.text(), source=f"vault policy ({POLICY_PATH})")
