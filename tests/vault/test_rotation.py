@@ -178,8 +178,8 @@ def test_rotate_needs_rotate_capability(settings: VaultSettings) -> None:
 
 
 def test_apply_hook_needs_read_as_well(settings: VaultSettings) -> None:
-    """The apply hook is handed the previous value, so an identity that may rotate but not read
-    cannot use one to learn it; rotating without hooks that see it still works."""
+    """The apply hook is handed the previous value and the verify hook the new one, so an identity
+    that may rotate but not read cannot use either to learn a value; rotating without hooks works."""
     from leakvault.vault.errors import AccessDeniedError
     from leakvault.vault.factory import open_local_backend
 
@@ -198,12 +198,14 @@ def test_apply_hook_needs_read_as_well(settings: VaultSettings) -> None:
             rotator.rotate("db/pw", generator=lambda: b"new", apply=seen.append, rollback_apply=seen.append)
         with pytest.raises(AccessDeniedError, match="'read'"):
             rotator.rotate("db/pw", generator=lambda: b"new", rollback_apply=seen.append)
+        with pytest.raises(AccessDeniedError, match="'read'"):
+            rotator.rotate("db/pw", generator=lambda: b"new", verify=lambda v: seen.append(v) is None)
         assert seen == []
-        assert rotator.rotate("db/pw", generator=lambda: b"new", verify=lambda v: v == b"new").ok
+        assert rotator.rotate("db/pw", generator=lambda: b"new").ok
     with open_vault(settings) as sv:
         assert sv.get_text("db/pw") == "new"
         outcomes = [(r.action, r.outcome) for r in sv.audit_records() if r.identity == "rotator"]
-    assert outcomes[:2] == [("rotate", "denied"), ("rotate", "denied")]
+    assert outcomes[:3] == [("rotate", "denied")] * 3
 
 
 # -- the CLI, with real hook processes -------------------------------------------------------------
