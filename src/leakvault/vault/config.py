@@ -167,12 +167,18 @@ def repository_trust_settings(path: Path) -> list[str]:
 
 
 def user_config_path(environ: Mapping[str, str]) -> Path:
-    """``$XDG_CONFIG_HOME/leakvault/config.toml``, default ``~/.config/leakvault/config.toml``."""
-    base = environ.get("XDG_CONFIG_HOME")
-    if base and os.path.isabs(base):
-        return Path(base) / "leakvault" / "config.toml"
-    home = environ.get("HOME")
-    return (Path(home) if home else Path.home()) / ".config" / "leakvault" / "config.toml"
+    """``$XDG_CONFIG_HOME/leakvault/config.toml``, default ``~/.config/leakvault/config.toml``.
+
+    `environ` first (it may be a partial mapping, as in tests), then the process environment.
+    """
+    for source in (environ, os.environ):
+        base = source.get("XDG_CONFIG_HOME")
+        if base and os.path.isabs(base):
+            return Path(base) / "leakvault" / "config.toml"
+        home = source.get("HOME")
+        if home:
+            return Path(home) / ".config" / "leakvault" / "config.toml"
+    return Path.home() / ".config" / "leakvault" / "config.toml"
 
 
 def _check_owned_private(path: Path, info: os.stat_result) -> None:
@@ -291,6 +297,8 @@ class VaultSettings:
     identity: str | None = None
     policy_file: Path | None = None
     audit_path: Path | None = None  # audit file for backends without a local vault file
+    # The key that chains that audit file, kept apart from it (see leakvault.vault.audit).
+    audit_key_file: Path = field(default_factory=lambda: user_config_path(os.environ).parent / "audit.key")
     local: LocalSettings = field(default_factory=lambda: LocalSettings(path=default_vault_path()))
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     source: str = "defaults"
@@ -354,6 +362,8 @@ def load_settings(
         identity=_text(tree, "identity", ""),
         policy_file=_opt_path(tree, "policy_file", anchor),
         audit_path=_opt_path(audit_tree, "path", anchor, "audit.") if isinstance(audit_tree, dict) else None,
+        audit_key_file=(_opt_path(audit_tree, "key_file", anchor, "audit.") if isinstance(audit_tree, dict) else None)
+        or file.parent / "audit.key",
         local=local,
         raw=MappingProxyType(tree),
         source=str(file) if base else "environment",
