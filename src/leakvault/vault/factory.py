@@ -84,7 +84,8 @@ def open_vault(
 ) -> SecretVault:
     """Open the configured vault, unlocked and ready; the caller closes it (or uses ``with``)."""
     settings = load_settings() if settings is None else settings
-    # The stored policy is the policy: a policy_file setting is only an input to `policy set`.
+    # The stored policy is the policy (SecretVault loads it): a policy_file setting is only the
+    # input of `vault policy set`, so no policy is passed in here.
     policy = None
     identity = identity or settings.identity
     if settings.backend == "local":
