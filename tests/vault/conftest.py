@@ -27,6 +27,18 @@ def tmp_path() -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def private_config_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own $XDG_CONFIG_HOME (the user's config file, the remote audit key and
+    heads), so no test reads or writes the real ~/.config/leakvault."""
+    directory = fast_tempdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(directory))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture
 def vault_path(tmp_path: Path) -> Path:
     return tmp_path / "vault" / "vault.db"

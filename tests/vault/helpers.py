@@ -47,6 +47,7 @@ def cli_env(tmp_path: Path, extra: Mapping[str, str] | None = None) -> dict[str,
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAHAVISHNU_SECRETS__")}
     env["HOME"] = str(tmp_path / "home")
     env.pop("XDG_DATA_HOME", None)
+    env.pop("XDG_CONFIG_HOME", None)  # the user's own config file: $HOME/.config/leakvault/config.toml
     env.update(extra or {})
     return env
 
@@ -69,3 +70,14 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def write_user_config(env: Mapping[str, str], text: str) -> Path:
+    """Write the user's own config file (``[vault]`` tables) for `env`, owned by us, mode 0600."""
+    from leakvault.vault.config import user_config_path
+
+    path = user_config_path(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -45,30 +45,44 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.local.kdf_iterations >= 600_000
 
 
-def test_env_over_pyproject(tmp_path: Path) -> None:
-    """[tool.leakvault.vault] applies, relative to the file, and the environment overrides it."""
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.leakvault.vault]\nidentity = "ci"\n[tool.leakvault.vault.local]\npath = "secrets/v.db"\n'
-        '[tool.leakvault.vault.hashicorp]\nurl = "https://a"\nmount = "kv"\n'
+def test_env_over_user_config(tmp_path: Path) -> None:
+    """The user's config file applies, relative to the file, and the environment overrides it."""
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[vault]\nidentity = "ci"\n[vault.local]\npath = "secrets/v.db"\n'
+        '[vault.hashicorp]\nurl = "https://a"\nmount = "kv"\n'
     )
     sub = tmp_path / "src"
     sub.mkdir()
-    settings = load_settings({}, cwd=sub)
-    assert settings.local.path == tmp_path / "secrets" / "v.db"
+    settings = load_settings({}, cwd=sub, user_config=config)
+    assert settings.local.path == config.parent / "secrets" / "v.db"
     assert settings.identity == "ci"
     settings = load_settings(
-        {"MAHAVISHNU_SECRETS__HASHICORP__URL": "https://b", "MAHAVISHNU_SECRETS__IDENTITY": "me"}, cwd=sub
+        {"MAHAVISHNU_SECRETS__HASHICORP__URL": "https://b", "MAHAVISHNU_SECRETS__IDENTITY": "me"},
+        cwd=sub,
+        user_config=config,
     )
     assert settings.section("hashicorp") == {"url": "https://b", "mount": "kv"}
     assert settings.identity == "me"
 
 
-def test_passphrase_in_pyproject_refused(tmp_path: Path) -> None:
-    """Key material in a (committed) pyproject.toml is a configuration error."""
-    (tmp_path / "pyproject.toml").write_text('[tool.leakvault.vault.local]\npassphrase = "oops"\n')
-    with pytest.raises(ConfigError, match="must not be stored in a file") as info:
-        load_settings({}, cwd=tmp_path)
-    assert "oops" not in str(info.value)
+def test_vault_settings_in_pyproject_ignored(tmp_path: Path) -> None:
+    """[tool.leakvault.vault] in a repository is ignored, with one warning naming every setting."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.leakvault.vault]\nidentity = "ci"\n[tool.leakvault.vault.local]\npath = "secrets/v.db"\n'
+        'passphrase = "oops-value"\n'
+    )
+    sub = tmp_path / "src"
+    sub.mkdir()
+    warnings: list[str] = []
+    settings = load_settings({"HOME": str(tmp_path / "home")}, cwd=sub, warn=warnings.append)
+    assert settings.identity is None
+    assert settings.local.path != tmp_path / "secrets" / "v.db"
+    assert settings.local.passphrase is None
+    assert len(warnings) == 1
+    assert "identity, local.passphrase, local.path" in warnings[0]
+    assert "oops-value" not in warnings[0]
 
 
 def test_settings_repr_hides_key_material(tmp_path: Path) -> None:
@@ -170,16 +184,17 @@ def test_init_creates_private_parent(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[tool.leakvault.vault]\nidentity = ["ci"]', "identity must be a string, got list"),
-        ("[tool.leakvault.vault]\nbackend = 5", "backend must be a string, got int"),
-        ("[tool.leakvault.vault.local]\npath = 5", "local.path must be a string, got int"),
-        ("[tool.leakvault.vault]\npolicy_file = true", "policy_file must be a string, got bool"),
-        ("[tool.leakvault.vault.audit]\npath = {a = 1}", "audit.path must be a string, got dict"),
+        ('[vault]\nidentity = ["ci"]', "identity must be a string, got list"),
+        ("[vault]\nbackend = 5", "backend must be a string, got int"),
+        ("[vault.local]\npath = 5", "local.path must be a string, got int"),
+        ("[vault]\npolicy_file = true", "policy_file must be a string, got bool"),
+        ("[vault.audit]\npath = {a = 1}", "audit.path must be a string, got dict"),
     ],
     ids=["identity", "backend", "local-path", "policy-file", "audit-path"],
 )
 def test_settings_of_the_wrong_type(tmp_path: Path, toml: str, message: str) -> None:
     """A setting given as a number, list or table where a string belongs is a ConfigError naming it."""
-    (tmp_path / "pyproject.toml").write_text(toml + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(toml + "\n")
     with pytest.raises(ConfigError, match=message):
-        load_settings({}, cwd=tmp_path)
+        load_settings({}, cwd=tmp_path, user_config=config)

@@ -156,14 +156,14 @@ def test_a_value_given_as_path_is_not_echoed(env: dict[str, str], settings: Vaul
 def test_template_errors_do_not_quote_secrets(
     env: dict[str, str], tmp_path: Path, settings: VaultSettings, source: str
 ) -> None:
-    """A template error that would quote a fetched value (as a key, attribute or path name) is scrubbed."""
+    """A template error that would quote a fetched value (as a key, attribute or path name) withholds it."""
     template = tmp_path / "t.j2"
     template.write_text(source)
     result = run_cli(["inject", str(template)], env)
     err = result.stderr.decode()
     assert result.returncode == 2 and err.startswith("leakvault: error: ") and err.count("\n") == 1, err
     assert VALUE not in err and not result.stdout
-    assert "<redacted>" in err or "the path is not shown" in err
+    assert "withheld" in err or "not shown" in err
 
 
 def test_rotation_errors_do_not_quote_the_values(env: dict[str, str], settings: VaultSettings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -167,17 +168,90 @@ def test_reserved_paths_hidden_and_protected(settings: VaultSettings) -> None:
             sv.set(".leakvault/policy", "[bindings]\nmallory = ['admin']")
 
 
-def test_policy_file_overrides(settings: VaultSettings, tmp_path: Path) -> None:
-    """A policy_file setting is used instead of the stored policy and cannot be changed via the vault."""
-    from dataclasses import replace
+def test_policy_file_setting_does_not_replace_the_stored_policy(tmp_path: Path) -> None:
+    """MAHAVISHNU_SECRETS__POLICY_FILE granting everyone admin changes nothing: it is only the input
+    of `policy set`, which needs admin under the stored policy."""
+    import os
+    import pwd
 
-    policy_file = tmp_path / "policy.toml"
-    policy_file.write_text(POLICY)
-    with_file = replace(settings, policy_file=policy_file)
-    with open_as(with_file, "app") as sv, pytest.raises(AccessDeniedError):
-        sv.set("prod/app/db", "x")
-    with open_as(with_file, "alice") as sv, pytest.raises(VaultError, match="comes from a file"):
-        sv.set_policy(POLICY)
+    from .helpers import PASSPHRASE, cli_env, make_vault, run_cli
+
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    settings = make_vault(tmp_path / "v.db")
+    with open_vault(settings) as sv:
+        sv.set("prod/db", "the-value")
+        sv.set_policy(
+            '[roles.admin]\ncapabilities = ["admin"]\npaths = ["**"]\n'
+            '[roles.reader]\ncapabilities = ["read"]\npaths = ["pub/*"]\n'
+            f'[bindings]\nalice = ["admin"]\n"{me}" = ["reader"]\n',
+            force=True,
+        )
+    grant = tmp_path / "grant.toml"
+    grant.write_text('[roles.all]\ncapabilities = ["admin"]\npaths = ["**"]\n[bindings]\n"*" = ["all"]\n')
+    env = cli_env(
+        tmp_path,
+        {
+            "MAHAVISHNU_SECRETS__LOCAL__PATH": str(settings.local.path),
+            "MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE": PASSPHRASE,
+            "MAHAVISHNU_SECRETS__POLICY_FILE": str(grant),
+        },
+    )
+    got = run_cli(["vault", "get", "prod/db"], env)
+    assert got.returncode == 2 and got.stdout == b""  # before: the file replaced the policy and this printed
+    assert f"access denied: '{me}' lacks 'read' on 'prod/db'" in got.stderr.decode()
+    swap = run_cli(["vault", "policy", "set"], env)  # the file as input: needs admin
+    assert swap.returncode == 2 and "lacks 'admin'" in swap.stderr.decode()
+    with open_as(settings, "alice") as sv:
+        assert sv.policy().allows("alice", "admin", None)
+        assert not sv.policy().allows(me, "read", "prod/db")
+    with open_vault(replace(settings, policy_file=grant), identity=me) as sv, pytest.raises(AccessDeniedError):
+        sv.get("prod/db")
+
+
+def test_admin_sets_the_policy_from_the_policy_file_setting(tmp_path: Path) -> None:
+    """`vault policy set` with no FILE reads the policy_file setting; the result is stored in the vault."""
+    from .helpers import PASSPHRASE, cli_env, make_vault, run_cli
+
+    settings = make_vault(tmp_path / "v.db")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    env = cli_env(
+        tmp_path,
+        {
+            "MAHAVISHNU_SECRETS__LOCAL__PATH": str(settings.local.path),
+            "MAHAVISHNU_SECRETS__LOCAL__PASSPHRASE": PASSPHRASE,
+            "MAHAVISHNU_SECRETS__POLICY_FILE": str(policy),
+        },
+    )
+    result = run_cli(["vault", "policy", "set", "--force"], env)
+    assert result.returncode == 0, result.stderr
+    policy.unlink()
+    with open_as(settings, "alice") as sv:
+        assert sv.policy().bindings["app"] == ("app-reader",)
+
+
+def test_deleting_the_stored_policy_is_detected(settings: VaultSettings) -> None:
+    """Removing the policy's rows from the file does not fall back to single-user mode: the vault refuses."""
+    import sqlite3
+
+    from leakvault.vault.errors import IntegrityError
+
+    with open_vault(settings) as sv:
+        sv.set("prod/app/db", "v")
+        sv.set_policy(POLICY, force=True)
+    conn = sqlite3.connect(settings.local.path)
+    with conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            if "path" in columns:
+                conn.execute(f"DELETE FROM {table} WHERE path = '.leakvault/policy'")  # noqa: S608 - test tables
+    conn.close()
+    # Refused on open or at the first operation (format v2 may name the missing rows itself).
+    with pytest.raises(VaultError) as info, open_vault(settings, identity="app") as app:
+        app.set("prod/app/db", "mine now")
+    assert isinstance(info.value, IntegrityError) or "policy" in str(info.value)
+    assert not isinstance(info.value, AccessDeniedError)
 
 
 def test_user_environment_variables_do_not_change_who_you_are(tmp_path: Path) -> None:

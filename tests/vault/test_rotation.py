@@ -25,7 +25,7 @@ from leakvault.vault.rotation import (
 )
 from leakvault.vault.secret_vault import SecretVault
 
-from .helpers import cli_env, make_vault, run_cli
+from .helpers import cli_env, make_vault, run_cli, write_user_config
 
 # -- generators ------------------------------------------------------------------------------------
 
@@ -178,8 +178,8 @@ def test_rotate_needs_rotate_capability(settings: VaultSettings) -> None:
 
 
 def test_apply_hook_needs_read_as_well(settings: VaultSettings) -> None:
-    """The apply hook is handed the previous value, so an identity that may rotate but not read
-    cannot use one to learn it; rotating without hooks that see it still works."""
+    """The apply hook is handed the previous value and the verify hook the new one, so an identity
+    that may rotate but not read cannot use either to learn a value; rotating without hooks works."""
     from leakvault.vault.errors import AccessDeniedError
     from leakvault.vault.factory import open_local_backend
 
@@ -198,12 +198,14 @@ def test_apply_hook_needs_read_as_well(settings: VaultSettings) -> None:
             rotator.rotate("db/pw", generator=lambda: b"new", apply=seen.append, rollback_apply=seen.append)
         with pytest.raises(AccessDeniedError, match="'read'"):
             rotator.rotate("db/pw", generator=lambda: b"new", rollback_apply=seen.append)
+        with pytest.raises(AccessDeniedError, match="'read'"):
+            rotator.rotate("db/pw", generator=lambda: b"new", verify=lambda v: seen.append(v) is None)
         assert seen == []
-        assert rotator.rotate("db/pw", generator=lambda: b"new", verify=lambda v: v == b"new").ok
+        assert rotator.rotate("db/pw", generator=lambda: b"new").ok
     with open_vault(settings) as sv:
         assert sv.get_text("db/pw") == "new"
         outcomes = [(r.action, r.outcome) for r in sv.audit_records() if r.identity == "rotator"]
-    assert outcomes[:2] == [("rotate", "denied"), ("rotate", "denied")]
+    assert outcomes[:3] == [("rotate", "denied")] * 3
 
 
 # -- the CLI, with real hook processes -------------------------------------------------------------
@@ -301,12 +303,13 @@ def test_cli_generate_cmd(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_cli_rotate_due_with_two_policies(env: dict[str, str], tmp_path: Path) -> None:
     """rotate --due rotates exactly what each policy says is due and prints a summary."""
-    (tmp_path / "pyproject.toml").write_text(
-        "[[tool.leakvault.vault.rotation.policy]]\n"
+    write_user_config(
+        env,
+        "[[vault.rotation.policy]]\n"
         'path = "db/*"\nrotate_every = "30d"\ngenerator = "password:24"\n'
         'verify = "test -n \\"$LEAKVAULT_SECRET\\""\n'
-        "[[tool.leakvault.vault.rotation.policy]]\n"
-        'paths = ["api/*"]\nrotate_every = "1d"\ngenerator = "token:32:hex"\n'
+        "[[vault.rotation.policy]]\n"
+        'paths = ["api/*"]\nrotate_every = "1d"\ngenerator = "token:32:hex"\n',
     )
     for path in ("db/fresh", "api/old", "api/fresh", "other/ignored"):
         assert run_cli(["vault", "set", path, "-"], env, input=b"v1", cwd=tmp_path).returncode == 0
@@ -340,9 +343,7 @@ def test_cli_rotate_due_with_two_policies(env: dict[str, str], tmp_path: Path) -
 
 def test_cli_rotate_due_reports_failures(env: dict[str, str], tmp_path: Path) -> None:
     """A due secret whose verification fails is reported and the command exits 2."""
-    (tmp_path / "pyproject.toml").write_text(
-        '[[tool.leakvault.vault.rotation.policy]]\npath = "db/*"\nrotate_every = "1s"\nverify = "false"\n'
-    )
+    write_user_config(env, '[[vault.rotation.policy]]\npath = "db/*"\nrotate_every = "1s"\nverify = "false"\n')
     time.sleep(1.1)  # let the 1-second policy come due
     result = run_cli(["vault", "rotate", "--due"], env, cwd=tmp_path)
     assert result.returncode == 2

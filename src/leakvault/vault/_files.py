@@ -69,3 +69,25 @@ def replace_file(path: Path, data: bytes, *, mode: int | None = None) -> None:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create `directory` and any missing parents with mode 0700, whatever the umask.
+
+    ``Path.mkdir(mode=0o700, parents=True)`` gives the parents it creates the default mode (0777
+    under ``umask 000``): anyone could then swap the files inside. Existing directories are left
+    as they are.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue  # made by a concurrent process: not ours to change
+        os.chmod(path, 0o700)  # the umask may have removed bits, never added them; be explicit

@@ -422,7 +422,7 @@ def policy() -> None:
 @policy.command("show")
 @click.pass_context
 def policy_show(ctx: click.Context) -> None:
-    """Print the effective policy as TOML."""
+    """Print the policy stored in the vault as TOML."""
     with open_from_context(ctx) as sv:
         current = sv.policy()
     if not current.enforced:
@@ -432,13 +432,22 @@ def policy_show(ctx: click.Context) -> None:
 
 
 @policy.command("set")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Apply even if it removes your own admin right.")
 @click.pass_context
-def policy_set(ctx: click.Context, file: Path, force: bool) -> None:
-    """Replace the policy with FILE (TOML; '-' for stdin)."""
-    from leakvault.vault.config import decode_text, read_text
+def policy_set(ctx: click.Context, file: Path | None, force: bool) -> None:
+    """Replace the stored policy with FILE (TOML; '-' for stdin; default: the policy_file setting).
 
+    Only an admin identity may; the policy is then stored encrypted and authenticated in the vault,
+    and no file or variable replaces it afterwards.
+    """
+    from leakvault.errors import UsageError
+    from leakvault.vault.config import decode_text, load_settings, read_text
+
+    if file is None:
+        file = load_settings().policy_file
+        if file is None:
+            raise UsageError("give the policy FILE (or '-' for stdin), or set MAHAVISHNU_SECRETS__POLICY_FILE")
     if str(file) == "-":
         text = decode_text(sys.stdin.buffer.read(), "the policy on standard input")
     else:

@@ -1,8 +1,19 @@
-"""Vault settings: ``MAHAVISHNU_SECRETS__*`` environment variables over ``[tool.leakvault.vault]``.
+"""Vault settings: ``MAHAVISHNU_SECRETS__*`` environment variables over the user's own config file.
+
+Every vault setting is a *trust setting*: which backend, which server and TLS options, which vault
+file and key file, which policy and rotation hooks. They decide where a token is sent, where a
+secret is written and which commands run with secrets, so they come only from places the user
+controls: the environment, command-line options, or ``$XDG_CONFIG_HOME/leakvault/config.toml``
+(default ``~/.config/leakvault/config.toml``, a ``[vault]`` table), which must be owned by the user
+and not group- or world-writable. A repository's ``pyproject.toml`` holds *scan settings* only
+(``[tool.leakvault]``: rules, excludes, baselines); a ``[tool.leakvault.vault]`` table there is
+ignored with a one-line warning naming each setting, so a cloned repository cannot point a token at
+its own server (the HashiCorp ``vault`` CLI reads ``VAULT_ADDR`` from the environment for the same
+reason).
 
 Nesting uses ``__``: ``MAHAVISHNU_SECRETS__LOCAL__PATH=/x`` is ``{"local": {"path": "/x"}}``, the
-same as ``[tool.leakvault.vault.local] path = "/x"`` in pyproject.toml. Keys are case-insensitive
-and stored lower-case. Environment values are strings; the typed accessors convert them.
+same as ``[vault.local] path = "/x"`` in the user config file. Keys are case-insensitive and stored
+lower-case. Environment values are strings; the typed accessors convert them.
 
 Backends other than ``local`` read their own section through `VaultSettings.section` (for example
 ``hashicorp``), so adding one needs no change here beyond documenting its keys.
@@ -11,8 +22,9 @@ Backends other than ``local`` read their own section through `VaultSettings.sect
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -124,22 +136,121 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def pyproject_section(path: Path) -> dict[str, Any]:
+def _flat_names(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of every leaf setting in `tree` (``hashicorp.url``)."""
+    names: list[str] = []
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            names.extend(_flat_names(value, name + "."))
+        else:
+            names.append(name)
+    return names
+
+
+def repository_trust_settings(path: Path) -> list[str]:
+    """The dotted names of the vault (trust) settings a repository's pyproject.toml tries to set.
+
+    None of them is used; the caller warns. An unreadable file is not our business here: the
+    scanner reports it when it reads its own ``[tool.leakvault]`` scan settings.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read [tool.leakvault.vault]: {exc}") from None
-    section = data.get("tool", {}).get("leakvault", {}).get("vault", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    tool = data.get("tool")
+    leakvault = tool.get("leakvault") if isinstance(tool, dict) else None
+    if not isinstance(leakvault, dict) or "vault" not in leakvault:
+        return []
+    section = leakvault["vault"]
+    return sorted(_flat_names(_lower_keys(section))) if isinstance(section, dict) else ["vault"]
+
+
+def user_config_path(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/leakvault/config.toml``, default ``~/.config/leakvault/config.toml``.
+
+    `environ` first (it may be a partial mapping, as in tests), then the process environment.
+    """
+    for source in (environ, os.environ):
+        base = source.get("XDG_CONFIG_HOME")
+        if base and os.path.isabs(base):
+            return Path(base) / "leakvault" / "config.toml"
+        home = source.get("HOME")
+        if home:
+            return Path(home) / ".config" / "leakvault" / "config.toml"
+    return Path.home() / ".config" / "leakvault" / "config.toml"
+
+
+def _check_owned_private(path: Path, info: os.stat_result) -> None:
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise ConfigError(
+            f"{path}: refusing a config file owned by uid {info.st_uid}, not by you (uid {os.geteuid()}); "
+            "trust settings come only from your own files"
+        )
+    if info.st_mode & 0o022:
+        raise ConfigError(
+            f"{path}: refusing a config file that others can write (mode {info.st_mode & 0o777:o}); "
+            f"run: chmod go-w {path}"
+        )
+
+
+def check_user_file(path: Path, what: str) -> None:
+    """ConfigError unless `path` (if it exists) is owned by the user and not group/world-writable:
+    for files that name commands or servers (a rotation policy file)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return  # reading it reports the problem
+    try:
+        _check_owned_private(path, info)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("a config file", f"a {what}")) from None
+
+
+def user_config_section(path: Path) -> dict[str, Any]:
+    """The ``[vault]`` table of the user's config file ({} if there is no file).
+
+    ConfigError (exit 2) if the file is not owned by the user or is group/world-writable: anyone
+    who can write it could send the user's token to a server of their choice.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)  # the file actually opened, after any symlink (dotfile managers use them)
+        _check_owned_private(path, info)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read()
+    finally:
+        os.close(fd)
+    try:
+        data = tomllib.loads(decode_text(raw, f"config file {path}"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
+    section = data.get("vault", {})
     if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [tool.leakvault.vault] must be a table")
+        raise ConfigError(f"config file {path}: [vault] must be a table")
     section = _lower_keys(section)
     for outer, inner in _SECRET_KEYS:
         if isinstance(section.get(outer), dict) and inner in section[outer]:
             raise ConfigError(
-                f"{path}: [tool.leakvault.vault.{outer}] {inner} must not be stored in a file; "
+                f"{path}: [vault.{outer}] {inner} must not be stored in a file; "
                 f"set {ENV_PREFIX}{outer.upper()}__{inner.upper()} in the environment instead"
             )
     return section
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    # load_settings may run twice in one command (rotate reads policies, then opens the vault).
+    if message not in _warned:
+        _warned.add(message)
+        print(f"leakvault: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _int(tree: Mapping[str, Any], key: str, default: int, where: str) -> int:
@@ -186,6 +297,8 @@ class VaultSettings:
     identity: str | None = None
     policy_file: Path | None = None
     audit_path: Path | None = None  # audit file for backends without a local vault file
+    # The key that chains that audit file, kept apart from it (see leakvault.vault.audit).
+    audit_key_file: Path = field(default_factory=lambda: user_config_path(os.environ).parent / "audit.key")
     local: LocalSettings = field(default_factory=lambda: LocalSettings(path=default_vault_path()))
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     source: str = "defaults"
@@ -201,15 +314,31 @@ def load_settings(
     *,
     cwd: Path | None = None,
     pyproject: Path | None = None,
+    user_config: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> VaultSettings:
-    """Resolve settings: environment over pyproject.toml (found upward from `cwd`) over defaults."""
+    """Resolve settings: environment over the user's config file over defaults.
+
+    The nearest ``pyproject.toml`` upward from `cwd` (or `pyproject`) is only checked for a
+    ``[tool.leakvault.vault]`` table, which is ignored with one warning through `warn` naming each
+    setting. `user_config` overrides the location of the user's config file.
+    """
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
-    file = pyproject if pyproject is not None else find_pyproject(cwd)
-    base = pyproject_section(file) if file is not None else {}
+    repository_file = pyproject if pyproject is not None else find_pyproject(cwd)
+    if repository_file is not None:
+        ignored = repository_trust_settings(repository_file)
+        if ignored:
+            (warn or _warn_once)(
+                f"{repository_file}: ignoring [tool.leakvault.vault] setting(s) {', '.join(ignored)}: vault "
+                f"settings come only from {ENV_PREFIX}* variables, options or "
+                f"{user_config_path(environ)}, never from a repository"
+            )
+    file = user_config if user_config is not None else user_config_path(environ)
+    base = user_config_section(file)
     tree = merge(base, env_tree(environ))
-    # Relative paths in pyproject are relative to that file; in the environment, to the cwd.
-    anchor = file.parent if file is not None and "local" in base else cwd
+    # Relative paths in the user's file are relative to that file; in the environment, to the cwd.
+    anchor = file.parent if "local" in base else cwd
     local_tree = tree.get("local", {})
     if not isinstance(local_tree, dict):
         raise ConfigError("vault setting 'local' must be a section")
@@ -233,7 +362,9 @@ def load_settings(
         identity=_text(tree, "identity", ""),
         policy_file=_opt_path(tree, "policy_file", anchor),
         audit_path=_opt_path(audit_tree, "path", anchor, "audit.") if isinstance(audit_tree, dict) else None,
+        audit_key_file=(_opt_path(audit_tree, "key_file", anchor, "audit.") if isinstance(audit_tree, dict) else None)
+        or file.parent / "audit.key",
         local=local,
         raw=MappingProxyType(tree),
-        source=str(file) if file is not None else "environment",
+        source=str(file) if base else "environment",
     )

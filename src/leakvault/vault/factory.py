@@ -3,11 +3,13 @@
 Backends other than ``local`` register here by import path, so their SDKs load only when chosen:
 ``BACKENDS["hashicorp"] = "leakvault.vault.backends.hashicorp:open_backend"`` where the function
 takes `VaultSettings` and returns a `SecretBackend`. Their audit trail goes to a local SQLite file
-(``MAHAVISHNU_SECRETS__AUDIT__PATH``, default beside the local vault).
+(``MAHAVISHNU_SECRETS__AUDIT__PATH``, default beside the local vault), chained with HMAC-SHA256 under
+the key in ``MAHAVISHNU_SECRETS__AUDIT__KEY_FILE`` (default ``~/.config/leakvault/audit.key``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Callable
 from datetime import datetime
@@ -15,7 +17,8 @@ from pathlib import Path
 
 from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
-from leakvault.vault.audit import AuditFile, AuditLog
+from leakvault.vault._files import make_private_dirs
+from leakvault.vault.audit import AuditLog, open_remote_trail
 from leakvault.vault.backend import SecretBackend
 from leakvault.vault.config import VaultSettings, load_settings, read_text
 from leakvault.vault.errors import UnlockError
@@ -39,6 +42,8 @@ BACKENDS: dict[str, str] = {
 
 
 def load_policy_file(settings: VaultSettings) -> Policy | None:
+    """The policy in the file `settings.policy_file` names, parsed: only the input of
+    ``vault policy set`` (run by an admin). It never replaces the policy stored in the vault."""
     if settings.policy_file is None:
         return None
     text = read_text(settings.policy_file, "policy file")
@@ -79,7 +84,9 @@ def open_vault(
 ) -> SecretVault:
     """Open the configured vault, unlocked and ready; the caller closes it (or uses ``with``)."""
     settings = load_settings() if settings is None else settings
-    policy = load_policy_file(settings)
+    # The stored policy is the policy (SecretVault loads it): a policy_file setting is only the
+    # input of `vault policy set`, so no policy is passed in here.
+    policy = None
     identity = identity or settings.identity
     if settings.backend == "local":
         backend, audit = open_local_backend(settings, key=key, prompt=prompt, clock=clock)
@@ -99,11 +106,17 @@ def open_vault(
     module_name, _, function = target.partition(":")
     factory: BackendFactory = getattr(importlib.import_module(module_name), function)
     remote = factory(settings)
-    audit_path = settings.audit_path or settings.local.path.parent / f"audit-{settings.backend}.db"
-    audit_file = AuditFile(audit_path, busy_timeout_ms=settings.local.busy_timeout_ms)
+    try:
+        audit_path = settings.audit_path or settings.local.path.parent / f"audit-{settings.backend}.db"
+        audit_file, audit = open_remote_trail(
+            audit_path, settings.audit_key_file, busy_timeout_ms=settings.local.busy_timeout_ms, clock=clock
+        )
+    except BaseException:
+        remote.close()
+        raise
     return SecretVault(
         remote,
-        audit=AuditLog(audit_file, None, clock=clock),
+        audit=audit,
         identity=identity,
         policy=policy,
         source=source,
@@ -125,6 +138,8 @@ def init_local_vault(
     else:
         master = _crypto.new_master_key()
         header = header_for_new_vault(master, key.passphrase, iterations=iterations or settings.local.kdf_iterations)
+    with contextlib.suppress(OSError):  # VaultFile.create reports a folder it cannot make
+        make_private_dirs(settings.local.path.parent)  # 0700 at every level, even under umask 000
     file = VaultFile.create(settings.local.path, header, busy_timeout_ms=settings.local.busy_timeout_ms)
     file.close()
     return settings.local.path

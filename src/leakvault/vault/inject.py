@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from leakvault.errors import ConfigError, UsageError
 from leakvault.vault._files import pid_alive, replace_file
 from leakvault.vault.config import read_text, without_credentials
-from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError, scrub
+from leakvault.vault.errors import InjectionError, SecretNotFoundError, VaultError
 from leakvault.vault.model import validate_path
 
 if TYPE_CHECKING:
@@ -182,24 +182,66 @@ class MountDir:
 class RenderResult:
     text: str = field(repr=False)
     refs: set[SecretRef] = field(default_factory=set)
+    # The version of each unpinned path the rendering actually read: what --watch compares against,
+    # so a change made while rendering is never mistaken for the version already rendered.
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+def _template_line(exc: BaseException) -> str:
+    """`` (line N)`` of the template where `exc` was raised, from Jinja's rewritten traceback."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    line = line if line is not None else getattr(exc, "lineno", None)
+    return f" (line {line})" if line else ""
 
 
 def render_template(vault: SecretVault, source: str, *, name: str = "<template>") -> RenderResult:
-    """Render `source` in a sandbox where ``secret(path, version=None)`` reads the vault."""
+    """Render `source` in a sandbox where ``secret(path, version=None)`` reads the vault.
+
+    Error messages never quote a value: once the template has read a secret, the message of an
+    error raised while rendering (Jinja's, or a vault error for a path the template computed) is
+    withheld, since it may quote a value derived from the secret (``|upper``, a slice, ``|int``),
+    which no scrubbing of the exact values could catch. Only the error type and line are shown.
+    """
     from jinja2 import StrictUndefined, TemplateError
     from jinja2.sandbox import SandboxedEnvironment
 
     refs: set[SecretRef] = set()
     fetched: list[bytes] = []
+    versions: dict[str, int] = {}
+
+    def is_literal(path: str) -> bool:
+        # A path written in the template itself is safe to name; a computed one may come from a value.
+        return not fetched or f'"{path}"' in source or f"'{path}'" in source
 
     def secret(path: str, version: int | None = None) -> str:
-        ref = SecretRef(validate_path(str(path)), None if version is None else int(version))
+        text = str(path)
+        try:
+            ref = SecretRef(validate_path(text), None if version is None else int(version))
+        except (VaultError, ValueError, TypeError):
+            if is_literal(text):
+                raise
+            raise InjectionError(
+                f"template {name}: secret() was given an invalid path the template computed "
+                "(not shown: it may be derived from a secret)"
+            ) from None
         refs.add(ref)
         try:
             value = vault.get(ref.path, ref.version)
         except SecretNotFoundError as exc:
-            raise InjectionError(f"template {name}: {exc}") from None
+            if is_literal(ref.path):
+                raise InjectionError(f"template {name}: {exc}") from None
+            raise InjectionError(
+                f"template {name}: a secret path the template computed does not exist "
+                "(not shown: it may be derived from a secret)"
+            ) from None
         fetched.append(value.value)
+        if ref.version is None:
+            versions[ref.path] = value.version
         try:
             return value.value.decode("utf-8")
         except UnicodeDecodeError:
@@ -208,34 +250,50 @@ def render_template(vault: SecretVault, source: str, *, name: str = "<template>"
                 "mount it as bytes with 'leakvault run --file NAME=PATH'"
             ) from None
 
+    def withheld(exc: BaseException) -> InjectionError:
+        return InjectionError(
+            f"template {name}: {type(exc).__name__}{_template_line(exc)} while rendering (details withheld: "
+            "the template had read a secret, and the message may quote a value derived from it)"
+        )
+
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals = {"secret": secret}
     try:
         text = env.from_string(source).render()
+    except InjectionError:
+        raise  # ours, written above without values
     except VaultError as exc:
-        # A value the template passed on as a path (secret(secret("a"))) would be in the message.
-        message = scrub(str(exc), fetched)
-        if message != str(exc):
-            raise InjectionError(message) from None
+        if fetched:
+            raise withheld(exc) from None
         raise
     except TemplateError as exc:
-        # Jinja names the variable or key it could not find, and that name may be a secret the
-        # template computed ({{ d[secret("a")] }}): every value fetched so far is scrubbed out.
-        message = scrub(f"template {name}: {type(exc).__name__}: {exc.message or exc}", fetched)
-        raise InjectionError(message) from None
+        # Jinja names the variable or key it could not find ({{ d[secret("a")|upper] }}).
+        if fetched:
+            raise withheld(exc) from None
+        raise InjectionError(f"template {name}: {type(exc).__name__}: {exc.message or exc}") from None
     except Exception as exc:
         # Other errors (a bad include, int("<value>")) may quote the data they failed on.
         raise InjectionError(
-            f"template {name}: {type(exc).__name__} while rendering (details withheld: they may contain a secret)"
+            f"template {name}: {type(exc).__name__}{_template_line(exc)} while rendering "
+            "(details withheld: they may contain a secret)"
         ) from None
-    return RenderResult(text, refs)
+    return RenderResult(text, refs, versions)
 
 
 # -- fetching and watching -------------------------------------------------------------------------
 
 
-def fetch(vault: SecretVault, refs: Iterable[SecretRef]) -> dict[SecretRef, bytes]:
-    return {ref: vault.get(ref.path, ref.version).value for ref in sorted(set(refs))}
+def fetch(
+    vault: SecretVault, refs: Iterable[SecretRef], versions: dict[str, int] | None = None
+) -> dict[SecretRef, bytes]:
+    """The values of `refs`; the version read for each unpinned path is recorded in `versions`."""
+    out: dict[SecretRef, bytes] = {}
+    for ref in sorted(set(refs)):
+        value = vault.get(ref.path, ref.version)
+        if versions is not None and ref.version is None:
+            versions[ref.path] = value.version
+        out[ref] = value.value
+    return out
 
 
 def watched_versions(vault: SecretVault, refs: set[SecretRef]) -> dict[str, int]:
@@ -307,28 +365,33 @@ class Runner:
         self.mounts: MountDir | None = None
         self._template_refs: dict[str, set[SecretRef]] = {}
         self._stop_before_start = 0
+        # Versions of the values the child was given (read while fetching, not polled afterwards).
+        self.delivered_versions: dict[str, int] = {}
 
     # environment and files for the current values
     def _materialise(self) -> dict[str, str]:
         values: dict[str, str] = {}
-        env_values = fetch(self.vault, self.plan.env.values())
+        read: dict[str, int] = {}
+        env_values = fetch(self.vault, self.plan.env.values(), read)
         for name, ref in self.plan.env.items():
             values[name] = as_env_value(ref, env_values[ref])
         if self.plan.files or self.plan.templates:
             if self.mounts is None:
                 self.mounts = MountDir()
-            file_values = fetch(self.vault, self.plan.files.values())
+            file_values = fetch(self.vault, self.plan.files.values(), read)
             for name, ref in self.plan.files.items():
                 values[name] = str(self.mounts.write(name, file_values[ref]))
             for name, template in self.plan.templates.items():
-                values[name] = str(self._render_into_mount(name, template))
+                values[name] = str(self._render_into_mount(name, template, read))
+        self.delivered_versions = read
         return values
 
-    def _render_into_mount(self, name: str, template: Path) -> Path:
+    def _render_into_mount(self, name: str, template: Path, read: dict[str, int]) -> Path:
         if self.mounts is None:
             self.mounts = MountDir()
         source = read_text(template, "template", InjectionError)
         result = render_template(self.vault, source, name=str(template))
+        read.update(result.versions)
         self._template_refs[name] = result.refs
         return self.mounts.write(name, result.text.encode("utf-8"))
 
@@ -391,7 +454,7 @@ class Runner:
         return code
 
     def _supervise(self, values: dict[str, str]) -> int:
-        versions = watched_versions(self.vault, self._all_refs()) if self.watch else {}
+        versions = dict(self.delivered_versions) if self.watch else {}
         while True:
             child = self.child
             if child is None:
@@ -419,7 +482,7 @@ class Runner:
             return versions, values
         env_changed = any(new_values.get(n) != values.get(n) for n in self.plan.env)
         if self.child is None:
-            return now, new_values
+            return dict(self.delivered_versions), new_values
         if env_changed and self.restart:
             self.log(f"watch: {', '.join(changed)} changed; restarting the command")
             self._restart(new_values)
@@ -427,7 +490,7 @@ class Runner:
             self.log(f"watch: {', '.join(changed)} changed; sending {self.reload_signal.name}")
             with contextlib.suppress(ProcessLookupError):
                 self.child.send_signal(self.reload_signal)
-        return now, new_values
+        return dict(self.delivered_versions), new_values
 
     def _restart(self, values: Mapping[str, str]) -> None:
         old = self.child
@@ -462,7 +525,7 @@ def watch_template(
     say = log or (lambda message: print(f"leakvault: {message}", file=sys.stderr, flush=True))
     result = render_template(vault, read_text(template, "template", InjectionError), name=str(template))
     write_private(output, result.text.encode("utf-8"))
-    versions = watched_versions(vault, result.refs)
+    versions = result.versions  # what was rendered, read while rendering: no window for a missed change
     while not stop():
         time.sleep(interval)
         try:
@@ -471,6 +534,6 @@ def watch_template(
                 result = render_template(vault, read_text(template, "template", InjectionError), name=str(template))
                 write_private(output, result.text.encode("utf-8"))
                 say(f"watch: re-rendered {output}")
-                versions = watched_versions(vault, result.refs)
+                versions = result.versions
         except Exception as exc:
             say(f"watch: {type(exc).__name__}: {exc}; keeping the last rendering")

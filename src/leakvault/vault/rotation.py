@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
-from leakvault.vault.config import read_text, without_credentials
+from leakvault.vault.config import check_user_file, read_text, without_credentials
 from leakvault.vault.errors import CasConflictError, RotationError, SecretNotFoundError, scrub
 from leakvault.vault.rbac import glob_matches
 
@@ -416,8 +416,12 @@ def _policy_list(value: Any, where: str) -> list[Any]:
 
 
 def load_policies(settings: VaultSettings) -> list[RotationPolicy]:
-    """Policies from ``[[tool.leakvault.vault.rotation.policy]]`` and from the TOML file named by
-    ``MAHAVISHNU_SECRETS__ROTATION__POLICY_FILE`` (``[[policy]]`` tables); first match wins."""
+    """Policies from ``[[vault.rotation.policy]]`` in the user's config file and from the TOML file
+    named by ``MAHAVISHNU_SECRETS__ROTATION__POLICY_FILE`` (``[[policy]]`` tables); first match wins.
+
+    Policies name commands that run with secrets, so they are trust settings: never read from a
+    repository, and a policy file must be the user's own and not writable by anyone else.
+    """
     section = settings.raw.get("rotation", {})
     if not isinstance(section, Mapping):
         raise ConfigError("vault setting 'rotation' must be a table")
@@ -425,13 +429,14 @@ def load_policies(settings: VaultSettings) -> list[RotationPolicy]:
     file = section.get("policy_file")
     if file:
         path = Path(os.path.expanduser(str(file)))
+        check_user_file(path, "rotation policy file")
         try:
             data = tomllib.loads(read_text(path, "rotation policy file"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"rotation policy file {path}: invalid TOML: {exc}") from None
         for i, entry in enumerate(_policy_list(data.get("policy", []), f"{path}: 'policy'")):
             policies.append(_policy_from(entry, f"{path} policy #{i + 1}"))
-    for i, entry in enumerate(_policy_list(section.get("policy", []), "[tool.leakvault.vault.rotation] policy")):
+    for i, entry in enumerate(_policy_list(section.get("policy", []), "[vault.rotation] policy")):
         policies.append(_policy_from(entry, f"rotation policy #{i + 1}"))
     return policies
 

@@ -91,7 +91,10 @@ def rotate(
         if any((generator_spec, generate_cmd, apply_cmd, verify_cmd, resume, discard_pending)):
             raise UsageError("with --due the generator and hooks come from the rotation policies")
         if not policies:
-            raise UsageError("no rotation policies configured ([[tool.leakvault.vault.rotation.policy]])")
+            raise UsageError(
+                "no rotation policies configured ([[vault.rotation.policy]] in ~/.config/leakvault/config.toml, "
+                "or MAHAVISHNU_SECRETS__ROTATION__POLICY_FILE)"
+            )
         from leakvault.vault.rotation import due_entries
 
         now = sv.clock()

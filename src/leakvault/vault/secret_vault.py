@@ -21,6 +21,7 @@ from leakvault.vault.audit import AuditLog, AuditRecord, VerifyReport
 from leakvault.vault.backend import SecretBackend
 from leakvault.vault.errors import (
     AccessDeniedError,
+    IntegrityError,
     InvalidPathError,
     SecretNotFoundError,
     VaultError,
@@ -134,6 +135,13 @@ class SecretVault:
             try:
                 stored = self._backend.read(POLICY_PATH)
             except SecretNotFoundError:
+                if self._audit_is_atomic and self._audit is not None and self._audit.has_succeeded("policy_set"):
+                    # The local vault's audit trail (authenticated with the vault key, in the same
+                    # file) says a policy was stored: its rows were removed from the file, which
+                    # would otherwise silently open the vault to every identity.
+                    raise IntegrityError(
+                        POLICY_PATH, None, "the stored access policy is missing although the audit trail records one"
+                    ) from None
                 self._policy = SINGLE_USER
             else:
                 self._policy = parse_policy(stored.text(), source=f"vault policy ({POLICY_PATH})")
@@ -324,12 +332,18 @@ class SecretVault:
         max_versions: int | None = None,
         custom: Mapping[str, str | None] | None = None,
     ) -> SecretMetadata:
-        return self._run(
-            "set_metadata",
-            "write",
-            path,
-            lambda: self._backend.update_metadata(path, max_versions=max_versions, custom=custom),
-        )
+        """Set `max_versions` and annotations (needs write). Lowering `max_versions` (or setting a
+        limit where there was none) erases the oldest versions, so it also needs what `destroy`
+        needs: the delete capability."""
+
+        def run() -> SecretMetadata:
+            if max_versions is not None and max_versions > 0:
+                current = self._backend.metadata(path).max_versions
+                if current == 0 or max_versions < current:
+                    self._authorize("delete", path)
+            return self._backend.update_metadata(path, max_versions=max_versions, custom=custom)
+
+        return self._run("set_metadata", "write", path, run)
 
     def watch_versions(self, paths: Sequence[str]) -> dict[str, int]:
         """Current version numbers of `paths`, for watchers (``run --watch``).
@@ -351,7 +365,13 @@ class SecretVault:
         self._run("stage_pending", "rotate", path, lambda: self._backend.stage_pending(path, data))
 
     def get_pending(self, path: str) -> SecretValue | None:
-        return self._run("get_pending", "rotate", path, lambda: self._backend.read_pending(path))
+        """The pending value of an interrupted rotation: a value, so it needs read as well as rotate."""
+
+        def run() -> SecretValue | None:
+            self._authorize("read", path)
+            return self._backend.read_pending(path)
+
+        return self._run("get_pending", "rotate", path, run)
 
     def promote_pending(self, path: str, *, cas: int | None = None) -> VersionInfo:
         def run() -> VersionInfo:
@@ -381,9 +401,11 @@ class SecretVault:
         from leakvault.vault.rotation import run_rotation
 
         def run() -> RotationResult:
-            if apply is not None or rollback_apply is not None:
-                # The apply hook is handed the value it replaces (and the rollback re-applies it):
-                # with "rotate" alone an identity could read any secret through a hook of its choosing.
+            if apply is not None or rollback_apply is not None or verify is not None:
+                # Hooks are handed values: apply gets the value it replaces (and the rollback
+                # re-applies it), verify gets the new value, which becomes current, or under
+                # --resume a pending value someone else staged. With "rotate" alone an identity
+                # could read secrets through a hook of its choosing, so hooks need "read".
                 self._authorize("read", path)
             return run_rotation(self, path, generator, verify, apply, rollback_apply or apply, resume, discard_pending)
 

@@ -73,21 +73,21 @@ def test_unknown_backend_via_cli(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("section", "key"), [("hashicorp", "token"), ("hashicorp", "secret_id"), ("azure", "token")])
-def test_credentials_refused_in_pyproject(section: str, key: str, tmp_path: Path) -> None:
-    """Tokens must come from the environment, never from a file that may be committed."""
-    (tmp_path / "pyproject.toml").write_text(f'[tool.leakvault.vault.{section}]\n{key} = "x"\n', encoding="utf-8")
+def test_credentials_refused_in_user_config(section: str, key: str, tmp_path: Path) -> None:
+    """Tokens must come from the environment, never from a file (not even the user's own)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[vault.{section}]\n{key} = "x"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=f"MAHAVISHNU_SECRETS__{section.upper()}__{key.upper()}"):
-        load_settings({}, cwd=tmp_path)
+        load_settings({}, cwd=tmp_path, user_config=config)
 
 
-def test_settings_from_pyproject(tmp_path: Path) -> None:
-    """Non-secret backend settings may live in [tool.leakvault.vault.<backend>]; the environment wins."""
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.leakvault.vault]\nbackend = "aws"\n'
-        '[tool.leakvault.vault.aws]\nregion = "eu-central-1"\nprefix = "team"\n',
-        encoding="utf-8",
+def test_settings_from_user_config(tmp_path: Path) -> None:
+    """Non-secret backend settings may live in [vault.<backend>] of the user's config; the environment wins."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[vault]\nbackend = "aws"\n[vault.aws]\nregion = "eu-central-1"\nprefix = "team"\n', encoding="utf-8"
     )
-    settings = load_settings({"MAHAVISHNU_SECRETS__AWS__PREFIX": "prod/"}, cwd=tmp_path)
+    settings = load_settings({"MAHAVISHNU_SECRETS__AWS__PREFIX": "prod/"}, cwd=tmp_path, user_config=config)
     section = Section("aws", settings.section("aws"))
     assert settings.backend == "aws"
     assert section.text("region") == "eu-central-1"

@@ -3,7 +3,8 @@
 Settings (``MAHAVISHNU_SECRETS__HASHICORP__*``): ``URL``; ``TOKEN``, or AppRole ``ROLE_ID`` +
 ``SECRET_ID`` (``APPROLE_MOUNT``, default ``approle``); ``NAMESPACE``; TLS: ``CA_CERT`` (a PEM
 bundle to verify the server), ``VERIFY`` (default true; false only for throw-away dev servers),
-``CLIENT_CERT`` + ``CLIENT_KEY`` (mutual TLS); ``TIMEOUT`` seconds; ``MAX_RETRIES`` and
+``CLIENT_CERT`` + ``CLIENT_KEY`` (mutual TLS); ``ALLOW_INSECURE_HTTP`` (plain http to a host that is
+not loopback is refused without it); ``TIMEOUT`` seconds; ``MAX_RETRIES`` and
 ``RETRY_BASE_DELAY`` for throttled (429) or briefly unavailable (502/503) responses.
 
 Every call goes through `HvacConnection.call`, which turns the SDK's and `requests`' exceptions
@@ -19,7 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from leakvault.errors import ConfigError
-from leakvault.vault.backends._support import RetryPolicy, Section, describe, import_sdk, with_retries
+from leakvault.vault.backends._support import (
+    RetryPolicy,
+    Section,
+    check_transport,
+    describe,
+    import_sdk,
+    with_retries,
+)
 from leakvault.vault.backends.errors import (
     BackendAuthError,
     BackendDeniedError,
@@ -52,6 +60,7 @@ class HvacSettings:
     def from_settings(cls, settings: VaultSettings) -> HvacSettings:
         section = Section("hashicorp", settings.section("hashicorp"))
         url = section.required("url", "the server address, e.g. https://vault.example.com:8200")
+        check_transport(section, "url", url)
         token = section.text("token")
         role_id, secret_id = section.text("role_id"), section.text("secret_id")
         if token is None and (role_id is None or secret_id is None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import ipaddress
 import os
 import random
 import re
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from leakvault.errors import ConfigError
 from leakvault.vault.backends.errors import BackendNotInstalledError, BackendThrottledError
@@ -101,6 +103,33 @@ class Section:
         if raw and not raw.endswith("/"):
             raw += "/"
         return raw
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and any loopback address (127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(section: Section, key: str, url: str) -> None:
+    """ConfigError for a plain ``http://`` address that leaves this machine, unless the user opted
+    in with ``<SECTION>__ALLOW_INSECURE_HTTP=1`` (credentials and secrets would cross the network
+    unencrypted). https, and http to a loopback address (a local dev server), are accepted."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http":
+        return
+    host = parts.hostname or ""
+    if is_loopback_host(host) or section.flag("allow_insecure_http", False):
+        return
+    shown = f"http://{host}" + (f":{parts.port}" if parts.port else "")
+    raise ConfigError(
+        f"{section.variable(key)} is plain {shown}: the token and secrets would cross the network unencrypted; "
+        f"use https, or set {section.variable('allow_insecure_http')}=1 to accept that"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from leakvault.vault.backends._bookkeeping import Bookkeeping, now_iso
 from leakvault.vault.backends._support import (
     RetryPolicy,
     Section,
+    check_transport,
     describe,
     import_sdk,
     is_text,
@@ -621,6 +622,9 @@ def open_backend(settings: VaultSettings) -> AwsBackend:
     boto3 = import_sdk("boto3", backend="aws", package="boto3", extra="aws")
     botocore_config = import_sdk("botocore.config", backend="aws", package="boto3", extra="aws")
     botocore_errors = import_sdk("botocore.exceptions", backend="aws", package="boto3", extra="aws")
+    endpoint_url = section.text("endpoint_url")
+    if endpoint_url is not None:
+        check_transport(section, "endpoint_url", endpoint_url)
     timeout = section.number("timeout", 10.0, minimum=0.1)
     config = botocore_config.Config(
         # Our own bounded retry loop handles throttling, so the SDK's is switched off.
@@ -633,7 +637,7 @@ def open_backend(settings: VaultSettings) -> AwsBackend:
         client = session.client(
             "secretsmanager",
             region_name=section.text("region"),
-            endpoint_url=section.text("endpoint_url"),
+            endpoint_url=endpoint_url,
             config=config,
         )
     except botocore_errors.NoRegionError:

@@ -45,6 +45,7 @@ from leakvault.vault.backends._support import (
     Section,
     b64decode,
     b64encode,
+    check_transport,
     describe,
     import_sdk,
     is_text,
@@ -452,6 +453,7 @@ def open_backend(settings: VaultSettings) -> AzureBackend:
     """The factory `leakvault.vault.factory` calls for ``MAHAVISHNU_SECRETS__BACKEND=azure``."""
     section = Section("azure", settings.section("azure"))
     vault_url = section.required("vault_url", "the vault address, e.g. https://my-vault.vault.azure.net")
+    check_transport(section, "vault_url", vault_url)
     secrets_mod = import_sdk("azure.keyvault.secrets", backend="azure", package="azure-keyvault-secrets", extra="azure")
     token = section.text("token")
     if token is not None:

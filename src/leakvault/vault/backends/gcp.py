@@ -37,7 +37,15 @@ from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.backends._bookkeeping import Bookkeeping, now_iso
 from leakvault.vault.backends._names import GCP_NAMES
 from leakvault.vault.backends._pending import InternalPending, is_pending_path
-from leakvault.vault.backends._support import RetryPolicy, Section, crc32c, describe, import_sdk, with_retries
+from leakvault.vault.backends._support import (
+    RetryPolicy,
+    Section,
+    check_transport,
+    crc32c,
+    describe,
+    import_sdk,
+    with_retries,
+)
 from leakvault.vault.backends.errors import BackendAuthError, BackendDeniedError, BackendUnreachableError
 from leakvault.vault.config import VaultSettings
 from leakvault.vault.errors import (
@@ -478,6 +486,8 @@ def open_backend(settings: VaultSettings) -> GcpBackend:
     )
     client_options = import_sdk("google.api_core.client_options", backend="gcp", package="google-api-core", extra="gcp")
     endpoint = section.text("endpoint")
+    if endpoint is not None:
+        check_transport(section, "endpoint", endpoint)
     transport = (
         section.text("transport") or ("rest" if endpoint and endpoint.startswith("http://") else "grpc")
     ).lower()

@@ -20,6 +20,7 @@ namespace); ``MAHAVISHNU_SECRETS__TRANSIT__PATH`` (the file, default beside the 
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from typing import Any
 
 from leakvault.errors import ConfigError
 from leakvault.vault import _crypto
+from leakvault.vault._files import make_private_dirs
 from leakvault.vault.backends._hvac import SERVICE, HvacConnection, HvacSettings
 from leakvault.vault.backends._support import Section, describe
 from leakvault.vault.config import VaultSettings, default_vault_path
@@ -246,6 +248,8 @@ def open_store(path: Path, cipher: TransitCipher, *, busy_timeout_ms: int = 10_0
     if not path.exists():
         # The key check of a random, discarded key: the file can never be unlocked as a local vault.
         header = KeyHeader(key_check=_crypto.key_check(_crypto.new_master_key()), wrapped=None)
+        with contextlib.suppress(OSError):  # VaultFile.create reports a folder it cannot make
+            make_private_dirs(path.parent)  # 0700 at every level, even under umask 000
         file = VaultFile.create(path, header, busy_timeout_ms=busy_timeout_ms)
         with file.transaction() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (SEALER_KEY, cipher.sealer.encode()))
