@@ -96,9 +96,21 @@ class AuditLog:
                 outcome=outcome,
             )
             body = record.canonical()
-            digest = _crypto.chain_digest(self._key, previous, body)
+            digest = _crypto.chain_digest(self._chain_key(), previous, body)
             conn.execute("INSERT INTO audit (seq, record, digest) VALUES (?, ?, ?)", (seq, body.decode(), digest))
+            # A local vault file (format 2) counts the record in its authenticated head, in this
+            # same transaction, so removing the newest records is detected (integrity.py).
+            appended = getattr(self._store, "audit_appended", None)
+            if appended is not None:
+                appended(conn, seq, digest)
         return record
+
+    def _chain_key(self) -> bytes | None:
+        # The local vault's master key, and so its audit key, can change while it is open
+        # (`rekey --new-master-key`): the file knows the current one.
+        current = getattr(self._store, "audit_chain_key", None)
+        key = current() if current is not None else None
+        return self._key if key is None else bytes(key)
 
     def records(self) -> Iterator[AuditRecord]:
         with self._store.transaction(write=False) as conn:
@@ -116,6 +128,7 @@ class AuditLog:
             rows = conn.execute("SELECT seq, record, digest FROM audit ORDER BY seq").fetchall()
         previous = GENESIS
         pinned_seen = expect_head is None
+        key = self._chain_key()
         for expected_seq, (seq, text, digest) in enumerate(rows, start=1):
             if seq != expected_seq:
                 return VerifyReport(False, len(rows), "", f"record {expected_seq} is missing", expected_seq)
@@ -125,7 +138,7 @@ class AuditLog:
                 inner_seq = None
             if inner_seq != seq:
                 return VerifyReport(False, len(rows), "", f"record {seq} was moved or rewritten", seq)
-            computed = _crypto.chain_digest(self._key, previous, text.encode("utf-8"))
+            computed = _crypto.chain_digest(key, previous, text.encode("utf-8"))
             if not _crypto.digests_equal(computed, bytes(digest)):
                 return VerifyReport(False, len(rows), "", f"record {seq} was altered", seq)
             previous = computed
