@@ -5,8 +5,13 @@ Run as ``python _worker.py MODE ARGS`` with the vault configured through MAHAVIS
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from leakvault.vault.errors import CasConflictError
@@ -69,6 +74,37 @@ def rekey_forever(current: str) -> None:
             print(current, flush=True)
 
 
+def rekey_master_killed(kill_at: int, when: str, new_key_file: str, batch: int) -> None:
+    """Rotate the master key, SIGKILLing this process at write transaction number `kill_at`:
+    ``mid`` once its statements ran but before COMMIT, ``after`` once COMMIT returned."""
+    from leakvault.vault.sqlite_backend import SqliteBackend
+    from leakvault.vault.store import VaultFile
+
+    real = VaultFile.transaction
+    count = {"n": 0}
+
+    @contextlib.contextmanager
+    def transaction(self: VaultFile, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        outermost = write and self._depth == 0
+        with real(self, write=write) as conn:
+            yield conn
+            if outermost:
+                count["n"] += 1
+                if when == "mid" and count["n"] == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+        if outermost and when == "after" and count["n"] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    with open_vault() as sv:
+        assert isinstance(sv.backend, SqliteBackend)
+        count["n"] = 0
+        VaultFile.transaction = transaction  # type: ignore[method-assign, assignment]
+        sv.backend.rotate_master_key(
+            passphrase=None, new_key_file=Path(new_key_file), identity="worker", actor="worker", batch=batch
+        )
+    print("done", count["n"], flush=True)
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "increment":
@@ -77,6 +113,8 @@ def main() -> None:
         write_forever(args[0])
     elif mode == "rekey-forever":
         rekey_forever(args[0])
+    elif mode == "rekey-master-killed":
+        rekey_master_killed(int(args[0]), args[1], args[2], int(args[3]))
     else:
         raise SystemExit(f"unknown mode {mode}")
 
