@@ -74,10 +74,9 @@ def rekey_forever(current: str) -> None:
             print(current, flush=True)
 
 
-def rekey_master_killed(kill_at: int, when: str, new_key_file: str, batch: int) -> None:
-    """Rotate the master key, SIGKILLing this process at write transaction number `kill_at`:
-    ``mid`` once its statements ran but before COMMIT, ``after`` once COMMIT returned."""
-    from leakvault.vault.sqlite_backend import SqliteBackend
+def kill_at_transaction(kill_at: int, when: str) -> None:
+    """SIGKILL this process at write transaction number `kill_at` from now: ``mid`` once its
+    statements ran but before COMMIT, ``after`` once COMMIT returned."""
     from leakvault.vault.store import VaultFile
 
     real = VaultFile.transaction
@@ -95,14 +94,28 @@ def rekey_master_killed(kill_at: int, when: str, new_key_file: str, batch: int) 
         if outermost and when == "after" and count["n"] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    VaultFile.transaction = transaction  # type: ignore[method-assign, assignment]
+
+
+def rekey_master_killed(kill_at: int, when: str, new_key_file: str, batch: int) -> None:
+    """Rotate the master key in batches of `batch`, killed at write transaction `kill_at`."""
+    from leakvault.vault.sqlite_backend import SqliteBackend
+
     with open_vault() as sv:
         assert isinstance(sv.backend, SqliteBackend)
-        count["n"] = 0
-        VaultFile.transaction = transaction  # type: ignore[method-assign, assignment]
+        kill_at_transaction(kill_at, when)
         sv.backend.rotate_master_key(
             passphrase=None, new_key_file=Path(new_key_file), identity="worker", actor="worker", batch=batch
         )
-    print("done", count["n"], flush=True)
+    print("done", flush=True)
+
+
+def open_killed(kill_at: int, when: str) -> None:
+    """Open the vault (upgrading a format-1 file), killed at write transaction `kill_at`."""
+    kill_at_transaction(kill_at, when)
+    with open_vault():
+        pass
+    print("done", flush=True)
 
 
 def main() -> None:
@@ -115,6 +128,8 @@ def main() -> None:
         rekey_forever(args[0])
     elif mode == "rekey-master-killed":
         rekey_master_killed(int(args[0]), args[1], args[2], int(args[3]))
+    elif mode == "open-killed":
+        open_killed(int(args[0]), args[1])
     else:
         raise SystemExit(f"unknown mode {mode}")
 

@@ -30,7 +30,8 @@ Row MACs
     HKDF-SHA256(master key, info=INTEGRITY_KEY_INFO), the label names the kind of row
     (``ROW_LABEL + kind + 0x00``) and each field is encoded with a type byte: ``0x00`` None,
     ``0x01`` int (i64be), ``0x02`` str (u32be length || UTF-8), ``0x03`` bytes (u32be length ||
-    bytes). The encoding is injective, so no two different rows share an input.
+    bytes), ``0x04`` float (f64be; only an edited cell holds one). The encoding is injective, so
+    no two different rows share an input.
 
 Master-key rotation journal
     While `rekey --new-master-key` runs, the new master key waits in the file sealed under the old
@@ -269,7 +270,7 @@ def digests_equal(a: bytes, b: bytes) -> bool:
 
 # -- format v2: row MACs and the rotation journal --------------------------------------------------
 
-Field = str | bytes | int | None
+Field = str | bytes | int | float | None
 
 
 def integrity_key(master: MasterKey) -> bytes:
@@ -285,8 +286,10 @@ def _encode_field(value: Field) -> bytes:
     if isinstance(value, int):
         return b"\x01" + struct.pack(">q", value)
     if isinstance(value, str):
-        data = value.encode("utf-8")
+        data = value.encode("utf-8", "surrogatepass")
         return b"\x02" + struct.pack(">I", len(data)) + data
+    if isinstance(value, float):  # never written by leakvault; an edited cell may hold one
+        return b"\x04" + struct.pack(">d", value)
     return b"\x03" + struct.pack(">I", len(value)) + bytes(value)
 
 

@@ -58,8 +58,9 @@ def tag(mac: bytes) -> str:
     return mac[:_TAG_BYTES].hex()
 
 
-def _blob(value: object) -> bytes | None:
-    return None if value is None else bytes(value)  # type: ignore[call-overload]
+def _stored_bytes(value: object) -> bytes:
+    """A BLOB column's value; b"" for anything else (an edit may have stored text or a number)."""
+    return value if isinstance(value, bytes) else b""
 
 
 class Integrity:
@@ -80,7 +81,7 @@ class Integrity:
         """MAC of a version row (`path`/`version` override the row's own key: swap detection)."""
         p, v, created, deleted, destroyed, ciphertext = row[:6]
         fields = [path if path is not None else p, version if version is not None else v]
-        return _crypto.row_mac(self._key, "version", [*fields, created, deleted, destroyed, _blob(ciphertext)])
+        return _crypto.row_mac(self._key, "version", [*fields, created, deleted, destroyed, ciphertext])
 
     def secret_mac(self, row: Row, *, path: str | None = None) -> bytes:
         p, current, created, updated, max_versions, custom, manifest = row[:7]
@@ -89,7 +90,7 @@ class Integrity:
 
     def pending_mac(self, row: Row, *, path: str | None = None) -> bytes:
         p, created, ciphertext = row[:3]
-        return _crypto.row_mac(self._key, "pending", [path if path is not None else p, created, _blob(ciphertext)])
+        return _crypto.row_mac(self._key, "pending", [path if path is not None else p, created, ciphertext])
 
     def _valid(self, mac: bytes, stored: object) -> bool:
         return isinstance(stored, bytes) and _crypto.digests_equal(mac, stored)
@@ -122,8 +123,8 @@ class Integrity:
         rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (HEAD_KEY, MAC_KEY)).fetchall())
         if HEAD_KEY not in rows or MAC_KEY not in rows:
             raise TamperError("the vault head is missing: its rows were deleted from the meta table")
-        head_bytes = bytes(rows[HEAD_KEY])
-        if not self._valid(_crypto.row_mac(self._key, "head", [head_bytes]), bytes(rows[MAC_KEY])):
+        head_bytes = _stored_bytes(rows[HEAD_KEY])
+        if not self._valid(_crypto.row_mac(self._key, "head", [head_bytes]), rows[MAC_KEY]):
             raise TamperError("the vault head was altered: its MAC does not verify")
         head: dict[str, Any] = json.loads(head_bytes)
         return head
@@ -132,7 +133,7 @@ class Integrity:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (MAP_KEY,)).fetchone()
         if row is None:
             raise TamperError("the row map of the vault head is missing: deleted from the meta table")
-        map_bytes = bytes(row[0])
+        map_bytes = _stored_bytes(row[0])
         if _crypto.row_mac(self._key, "map", [map_bytes]).hex() != head.get("map"):
             raise TamperError("the row map was altered: it is not the one the vault head vouches for")
         table_map: dict[str, dict[str, str]] = json.loads(map_bytes)
@@ -147,7 +148,7 @@ class Integrity:
         )
         if JOURNAL_KEY in rows:
             raise VaultError("a master-key rotation of this vault is under way; open the vault again to finish it")
-        if not _crypto.digests_equal(bytes(rows.get("key_check", b"")), self._key_check):
+        if not _crypto.digests_equal(_stored_bytes(rows.get("key_check")), self._key_check):
             raise VaultError("the vault's master key was rotated while it was open; open it again")
 
     # -- audit head ----------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class Integrity:
 
     def _audit_problems(self, conn: sqlite3.Connection, head: Mapping[str, Any]) -> list[str]:
         last = conn.execute("SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        last_seq, last_digest = (0, "") if last is None else (int(last[0]), bytes(last[1]).hex())
+        last_seq, last_digest = (0, "") if last is None else (int(last[0]), _stored_bytes(last[1]).hex())
         expected = int(head.get("audit_count", 0))
         if last_seq < expected:
             return [
@@ -240,7 +241,8 @@ class Integrity:
                 other = bad[j]
                 if j not in paired and self._valid(self.version_mac(row, version=other[1], path=other[0]), row[6]):
                     paired.update((i, j))
-                    problems.append(f"versions {other[1]} and {row[1]} of {path!r} were swapped")
+                    low, high = sorted((row[1], other[1]))
+                    problems.append(f"versions {low} and {high} of {path!r} were swapped")
                     break
             else:
                 problems.append(f"version {row[1]} of {path!r} fails its MAC: it was altered")
@@ -343,7 +345,9 @@ class Integrity:
             self.reseal_pending(conn, path)
         last = conn.execute("SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         head = self.read_head(conn)
-        head["audit_count"], head["audit_last"] = (0, "") if last is None else (int(last[0]), bytes(last[1]).hex())
+        head["audit_count"], head["audit_last"] = (
+            (0, "") if last is None else (int(last[0]), _stored_bytes(last[1]).hex())
+        )
         self._write_head(conn, head, None)
 
     # -- verification ----------------------------------------------------------------------------

@@ -400,7 +400,6 @@ def migrate_v1(file: VaultFile, integrity: Integrity | None) -> None:
             conn.execute(statement)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION).encode(),))
         if integrity is not None:
-            integrity.seal_all(conn)
             user = current_os_user()
             AuditLog(file, integrity.audit_chain_key()).append(
                 identity=user,
@@ -410,6 +409,7 @@ def migrate_v1(file: VaultFile, integrity: Integrity | None) -> None:
                 version=SCHEMA_VERSION,
                 outcome="ok",
             )
+            integrity.seal_all(conn)  # after the record, so the head counts it
     file.schema_version = SCHEMA_VERSION
     file.checkpoint()
 
