@@ -157,6 +157,22 @@ def test_rolled_back_secret(filled: VaultSettings, vault_path: Path, tmp_path: P
     assert "the metadata row of 'app/api' was rolled back to an older copy" in _verify(env)
 
 
+def test_rolled_back_pending_value(
+    filled: VaultSettings, vault_path: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Putting back an earlier staged (pending) value from a backup is named, and it is not promoted."""
+    with open_vault(filled) as sv:
+        sv.stage_pending("app/api", "first-candidate")
+    backup = tmp_path / "backup.db"
+    shutil.copy(vault_path, backup)
+    with open_vault(filled) as sv:
+        sv.stage_pending("app/api", "second-candidate")
+    _copy_row(backup, vault_path, "pending", "path = 'app/api'")
+    assert "the pending value of 'app/api' was rolled back to an older copy" in _verify(env)
+    with open_vault(filled) as sv, pytest.raises(IntegrityError, match="rolled back"):
+        sv.promote_pending("app/api")
+
+
 def test_inserted_version_row(filled: VaultSettings, vault_path: Path, env: dict[str, str]) -> None:
     """A version row planted in the file (here a copy of another) is named as inserted or altered."""
     _sql(
