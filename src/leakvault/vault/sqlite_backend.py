@@ -59,15 +59,19 @@ class SqliteBackend(CheckedMetadataUpdate):
         # Rows are authenticated with a key derived from the vault's own master key. A store
         # whose values another service seals (transit) has no such key, and no row MACs.
         self._integrity: Integrity | None = None
-        if _crypto.matches_key_check(master, file.read_header().key_check):
-            self._integrity = Integrity(master)
-        if file.schema_version < SCHEMA_VERSION:
-            migrate_v1(file, self._integrity)
-        if self._integrity is not None:
-            file.integrity = self._integrity
-            new = finish_rotation(file, master, self._integrity)
-            if new is not None:
-                self._master = new
+        try:
+            if _crypto.matches_key_check(master, file.read_header().key_check):
+                self._integrity = Integrity(master)
+            if file.schema_version < SCHEMA_VERSION:
+                migrate_v1(file, self._integrity)
+            if self._integrity is not None:
+                file.integrity = self._integrity
+                new = finish_rotation(file, master, self._integrity)
+                if new is not None:
+                    self._master = new
+        except BaseException:
+            file.close()  # the caller never gets a backend to close
+            raise
 
     @property
     def name(self) -> str:
