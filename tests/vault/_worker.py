@@ -5,8 +5,13 @@ Run as ``python _worker.py MODE ARGS`` with the vault configured through MAHAVIS
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from leakvault.vault.errors import CasConflictError
@@ -69,6 +74,50 @@ def rekey_forever(current: str) -> None:
             print(current, flush=True)
 
 
+def kill_at_transaction(kill_at: int, when: str) -> None:
+    """SIGKILL this process at write transaction number `kill_at` from now: ``mid`` once its
+    statements ran but before COMMIT, ``after`` once COMMIT returned."""
+    from leakvault.vault.store import VaultFile
+
+    real = VaultFile.transaction
+    count = {"n": 0}
+
+    @contextlib.contextmanager
+    def transaction(self: VaultFile, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        outermost = write and self._depth == 0
+        with real(self, write=write) as conn:
+            yield conn
+            if outermost:
+                count["n"] += 1
+                if when == "mid" and count["n"] == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+        if outermost and when == "after" and count["n"] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    VaultFile.transaction = transaction  # type: ignore[method-assign, assignment]
+
+
+def rekey_master_killed(kill_at: int, when: str, new_key_file: str, batch: int) -> None:
+    """Rotate the master key in batches of `batch`, killed at write transaction `kill_at`."""
+    from leakvault.vault.sqlite_backend import SqliteBackend
+
+    with open_vault() as sv:
+        assert isinstance(sv.backend, SqliteBackend)
+        kill_at_transaction(kill_at, when)
+        sv.backend.rotate_master_key(
+            passphrase=None, new_key_file=Path(new_key_file), identity="worker", actor="worker", batch=batch
+        )
+    print("done", flush=True)
+
+
+def open_killed(kill_at: int, when: str) -> None:
+    """Open the vault (upgrading a format-1 file), killed at write transaction `kill_at`."""
+    kill_at_transaction(kill_at, when)
+    with open_vault():
+        pass
+    print("done", flush=True)
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "increment":
@@ -77,6 +126,10 @@ def main() -> None:
         write_forever(args[0])
     elif mode == "rekey-forever":
         rekey_forever(args[0])
+    elif mode == "rekey-master-killed":
+        rekey_master_killed(int(args[0]), args[1], args[2], int(args[3]))
+    elif mode == "open-killed":
+        open_killed(int(args[0]), args[1])
     else:
         raise SystemExit(f"unknown mode {mode}")
 

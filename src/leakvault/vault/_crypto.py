@@ -22,6 +22,21 @@ Audit chain
     Each audit record's digest is HMAC-SHA256 over ``previous digest || record`` with a key derived
     from the master key (so someone who can edit the file but does not hold the key cannot re-forge
     the chain), or plain SHA-256 when no key is available.
+
+Format version 2 adds, pinned by tests/vault/vectors/v2/*.json:
+
+Row MACs
+    ``HMAC-SHA256(integrity key, label || encoded fields)`` where the integrity key is
+    HKDF-SHA256(master key, info=INTEGRITY_KEY_INFO), the label names the kind of row
+    (``ROW_LABEL + kind + 0x00``) and each field is encoded with a type byte: ``0x00`` None,
+    ``0x01`` int (i64be), ``0x02`` str (u32be length || UTF-8), ``0x03`` bytes (u32be length ||
+    bytes), ``0x04`` float (f64be; only an edited cell holds one). The encoding is injective, so
+    no two different rows share an input.
+
+Master-key rotation journal
+    While `rekey --new-master-key` runs, the new master key waits in the file sealed under the old
+    one: ``nonce(12) || AES-256-GCM(HKDF(old, info=JOURNAL_KEY_INFO), new, JOURNAL_AAD)``, so a
+    crashed rotation can be finished by whoever can open the vault with the old key.
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ import secrets
 import struct
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -62,6 +78,11 @@ VERSION_KEY_INFO = b"leakvault\x00v1\x00secret-version-key"
 KEY_CHECK_INFO = b"leakvault\x00v1\x00key-check"
 AUDIT_KEY_INFO = b"leakvault\x00v1\x00audit-chain"
 _AAD_PREFIX = b"leakvault\x00v1\x00"
+INTEGRITY_KEY_INFO = b"leakvault\x00v2\x00row-mac"
+ROW_LABEL = b"leakvault\x00v2\x00row\x00"
+JOURNAL_KEY_INFO = b"leakvault\x00v2\x00rekey-journal"
+JOURNAL_AAD = b"leakvault\x00v2\x00new-master-key"
+MAC_SIZE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,3 +266,54 @@ def chain_digest(key: bytes | None, previous: bytes, record: bytes) -> bytes:
 def digests_equal(a: bytes, b: bytes) -> bool:
     """Constant-time comparison of two digests."""
     return hmac.compare_digest(a, b)
+
+
+# -- format v2: row MACs and the rotation journal --------------------------------------------------
+
+Field = str | bytes | int | float | None
+
+
+def integrity_key(master: MasterKey) -> bytes:
+    """The key that authenticates the rows and the head of a format-v2 vault with this master key."""
+    return _hkdf(master, None, INTEGRITY_KEY_INFO)
+
+
+def _encode_field(value: Field) -> bytes:
+    if value is None:
+        return b"\x00"
+    if isinstance(value, bool):  # a bool is an int to Python; store it as 0/1 explicitly
+        return b"\x01" + struct.pack(">q", int(value))
+    if isinstance(value, int):
+        return b"\x01" + struct.pack(">q", value)
+    if isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")
+        return b"\x02" + struct.pack(">I", len(data)) + data
+    if isinstance(value, float):  # never written by leakvault; an edited cell may hold one
+        return b"\x04" + struct.pack(">d", value)
+    return b"\x03" + struct.pack(">I", len(value)) + bytes(value)
+
+
+def row_mac(key: bytes, kind: str, fields: Sequence[Field]) -> bytes:
+    """HMAC-SHA256 over one row: its kind and its fields, each encoded unambiguously."""
+    mac = hmac.new(key, ROW_LABEL + kind.encode("ascii") + b"\x00", hashlib.sha256)
+    for value in fields:
+        mac.update(_encode_field(value))
+    return mac.digest()
+
+
+def seal_journal_key(old: MasterKey, new: MasterKey, *, nonce: bytes | None = None) -> bytes:
+    """The new master key sealed under the old one, for the rotation journal."""
+    nonce = os.urandom(NONCE_SIZE) if nonce is None else nonce
+    key = _hkdf(old, None, JOURNAL_KEY_INFO)
+    return nonce + AESGCM(key).encrypt(nonce, new.material, JOURNAL_AAD)
+
+
+def open_journal_key(old: MasterKey, sealed: bytes) -> MasterKey:
+    """The new master key from the rotation journal; IntegrityError if it was altered."""
+    if len(sealed) != NONCE_SIZE + KEY_SIZE + TAG_SIZE:
+        raise IntegrityError("(rotation journal)", None, "the sealed new master key has the wrong length")
+    key = _hkdf(old, None, JOURNAL_KEY_INFO)
+    try:
+        return MasterKey(AESGCM(key).decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], JOURNAL_AAD))
+    except InvalidTag:
+        raise IntegrityError("(rotation journal)", None, "the sealed new master key fails authentication") from None

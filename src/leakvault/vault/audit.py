@@ -96,7 +96,7 @@ class AuditLog:
         self._legacy_until = legacy_until  # records up to this seq were chained with plain SHA-256
 
     def _key_for(self, seq: int) -> bytes | None:
-        return None if seq <= self._legacy_until else self._key
+        return None if seq <= self._legacy_until else self._chain_key()
 
     def append(
         self,
@@ -127,6 +127,11 @@ class AuditLog:
             body = record.canonical()
             digest = _crypto.chain_digest(self._key_for(seq), previous, body)
             conn.execute("INSERT INTO audit (seq, record, digest) VALUES (?, ?, ?)", (seq, body.decode(), digest))
+            # A local vault file (format 2) counts the record in its authenticated head, in this
+            # same transaction, so removing the newest records is detected (integrity.py).
+            appended = getattr(self._store, "audit_appended", None)
+            if appended is not None:
+                appended(conn, seq, digest)
         if self._head is not None and self._key is not None:
             # After the commit: a crash in between leaves a head one record behind, which verify
             # accepts (the head is a lower bound); a head ahead of the trail would be a false alarm.
@@ -179,6 +184,13 @@ class AuditLog:
         if count and digests[count - 1].hex() != digest:
             return f"record {count} does not match the head record: records were replaced"
         return None
+
+    def _chain_key(self) -> bytes | None:
+        # The local vault's master key, and so its audit key, can change while it is open
+        # (`rekey --new-master-key`): the file knows the current one.
+        current = getattr(self._store, "audit_chain_key", None)
+        key = current() if current is not None else None
+        return self._key if key is None else bytes(key)
 
     def records(self) -> Iterator[AuditRecord]:
         with self._store.transaction(write=False) as conn:

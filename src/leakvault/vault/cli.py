@@ -156,12 +156,29 @@ def init(key_file: Path | None) -> None:
 @click.option(
     "--iterations", type=click.IntRange(600_000, 100_000_000), help="PBKDF2 iterations for the new passphrase."
 )
+@click.option(
+    "--new-master-key",
+    is_flag=True,
+    help="Also replace the master key itself and re-encrypt every secret version under the new one.",
+)
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --new-master-key: write the new key to this new file (mode 0600), for a vault opened by a key.",
+)
 @click.pass_context
-def rekey(ctx: click.Context, iterations: int | None) -> None:
+def rekey(ctx: click.Context, iterations: int | None, new_master_key: bool, new_key_file: Path | None) -> None:
     """Change the passphrase (secrets are not re-encrypted; only the master key is re-wrapped).
 
-    The new passphrase comes from MAHAVISHNU_SECRETS__LOCAL__NEW_PASSPHRASE or a prompt.
+    The new passphrase comes from MAHAVISHNU_SECRETS__LOCAL__NEW_PASSPHRASE or a prompt. With
+    --new-master-key the master key is replaced and every version re-encrypted (resumable: a killed
+    rotation finishes on the next open); the passphrase changes only if a new one is given.
     """
+    if new_master_key:
+        _rekey_master(ctx, iterations, new_key_file)
+        return
+    if new_key_file is not None:
+        raise click.UsageError("--new-key-file goes with --new-master-key")
     new = os.environ.get(NEW_PASSPHRASE_ENV)
     if new is None:
         if not _interactive():
@@ -174,6 +191,55 @@ def rekey(ctx: click.Context, iterations: int | None) -> None:
     with open_from_context(ctx) as sv:
         sv.rekey(new, iterations=iterations)
     click.echo("vault passphrase changed", err=True)
+
+
+def _rekey_master(ctx: click.Context, iterations: int | None, new_key_file: Path | None) -> None:
+    from leakvault.vault.config import load_settings
+    from leakvault.vault.factory import open_vault
+    from leakvault.vault.keys import resolve_key
+
+    settings = load_settings()
+    # The key is resolved once here: a passphrase vault's new master key is wrapped under the same
+    # passphrase unless MAHAVISHNU_SECRETS__LOCAL__NEW_PASSPHRASE names a new one.
+    material = resolve_key(settings.local, prompt=prompt_passphrase if _interactive() else None)
+    new_passphrase = os.environ.get(NEW_PASSPHRASE_ENV)
+    if new_passphrase is not None and not new_passphrase:
+        raise KeySourceError(f"{NEW_PASSPHRASE_ENV} is set but empty")
+    identity = ctx.find_root().ensure_object(dict).get("vault_identity")
+    with open_vault(settings, identity=identity, key=material) as sv:
+        sv.rotate_master_key(
+            passphrase=new_passphrase or material.passphrase, new_key_file=new_key_file, iterations=iterations
+        )
+    where = f"; the new key is in {new_key_file}" if new_key_file is not None else ""
+    click.echo(f"master key replaced and every secret version re-encrypted{where}", err=True)
+
+
+@vault.command()
+def verify() -> None:
+    """Check every row MAC, every manifest, the vault head and the audit trail of the local vault.
+
+    Exit 0 if intact; 2 naming each tampering found (deleted, swapped, rolled-back or altered rows,
+    a truncated audit trail). Needs the vault key, not an RBAC role: it reads no value and writes
+    nothing (a format-1 vault is upgraded first, as on any open).
+    """
+    from leakvault.vault.config import load_settings
+    from leakvault.vault.factory import open_local_backend
+    from leakvault.vault.integrity import TamperError
+
+    settings = load_settings()
+    if settings.backend != "local":
+        raise VaultError(f"'verify' checks the local vault file; backend {settings.backend!r} keeps no such file")
+    backend, _ = open_local_backend(settings, prompt=prompt_passphrase if _interactive() else None)
+    try:
+        problems = backend.verify()
+    finally:
+        backend.close()
+    if problems:
+        for line in problems[1:]:
+            click.echo(f"leakvault: also: {line}", err=True)
+        more = f" ({len(problems) - 1} more above)" if len(problems) > 1 else ""
+        raise TamperError(f"vault {settings.local.path} was tampered with: {problems[0]}{more}")
+    click.echo(f"vault {settings.local.path} verified: every row, the head and the audit trail are intact")
 
 
 # -- secrets ---------------------------------------------------------------------------------------

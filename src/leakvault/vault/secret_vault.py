@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -460,6 +461,29 @@ class SecretVault:
             self._backend.rekey(new_passphrase, iterations=iterations)
 
         self._run("rekey", "admin", None, run)
+
+    def rotate_master_key(
+        self, *, passphrase: str | None, new_key_file: Path | None = None, iterations: int | None = None
+    ) -> None:
+        """Re-encrypt the local vault under a new random master key (`leakvault.vault.master_key`).
+
+        `passphrase` wraps the new key; `new_key_file` receives it for a vault opened by a key.
+        """
+        from leakvault.vault.sqlite_backend import SqliteBackend
+
+        def run() -> None:
+            if not isinstance(self._backend, SqliteBackend):
+                raise VaultError(f"master-key rotation applies to the local backend, not {self._backend.name!r}")
+            self._backend.rotate_master_key(
+                passphrase=passphrase,
+                new_key_file=new_key_file,
+                iterations=iterations,
+                identity=self.identity,
+                actor=self.actor,
+            )
+
+        # Not atomic: the rotation commits batch by batch (see master_key), never in one transaction.
+        self._run("rekey_master", "admin", None, run, atomic=False)
 
     def close(self) -> None:
         self._backend.close()

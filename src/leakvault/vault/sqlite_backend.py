@@ -1,4 +1,10 @@
-"""The local backend: versioned secrets in the encrypted SQLite vault file (see `backend` for semantics)."""
+"""The local backend: versioned secrets in the encrypted SQLite vault file (see `backend` for semantics).
+
+Format 2 (`integrity`): every read checks the MACs of the rows it returns, every write checks the
+secret it changes before changing it and re-seals it after, in the same transaction. Opening a
+format-1 file upgrades it in place after writing a backup (`migrate_v1`); opening a file whose
+master-key rotation was interrupted finishes the rotation (`master_key.finish_rotation`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from leakvault.vault import _crypto
+from leakvault.vault.audit import AuditLog
 from leakvault.vault.backend import CheckedMetadataUpdate
 from leakvault.vault.errors import (
     CasConflictError,
@@ -16,8 +24,11 @@ from leakvault.vault.errors import (
     VersionDeletedError,
     VersionDestroyedError,
 )
+from leakvault.vault.integrity import Integrity, TamperError
+from leakvault.vault.master_key import finish_rotation, rotate_master_key
 from leakvault.vault.model import SecretMetadata, SecretValue, VersionInfo, freeze_custom, utcnow
-from leakvault.vault.store import KeyHeader, VaultFile
+from leakvault.vault.secret_vault import current_os_user
+from leakvault.vault.store import SCHEMA_VERSION, V1_TO_V2, KeyHeader, VaultFile, write_backup
 
 # Pending values are encrypted with version 0 in the associated data; real versions start at 1, so a
 # pending ciphertext can never be passed off as a version or vice versa.
@@ -45,6 +56,22 @@ class SqliteBackend(CheckedMetadataUpdate):
         self._file = file
         self._master: _crypto.MasterKey | None = master
         self._clock = clock
+        # Rows are authenticated with a key derived from the vault's own master key. A store
+        # whose values another service seals (transit) has no such key, and no row MACs.
+        self._integrity: Integrity | None = None
+        try:
+            if _crypto.matches_key_check(master, file.read_header().key_check):
+                self._integrity = Integrity(master)
+            if file.schema_version < SCHEMA_VERSION:
+                migrate_v1(file, self._integrity)
+            if self._integrity is not None:
+                file.integrity = self._integrity
+                new = finish_rotation(file, master, self._integrity)
+                if new is not None:
+                    self._master = new
+        except BaseException:
+            file.close()  # the caller never gets a backend to close
+            raise
 
     @property
     def name(self) -> str:
@@ -75,6 +102,9 @@ class SqliteBackend(CheckedMetadataUpdate):
             if row is None or row[0] == 0:
                 raise SecretNotFoundError(path, version)
             number = row[0] if version is None else version
+            if self._integrity is not None:
+                self._integrity.check_key(conn)
+                self._integrity.check_version(conn, path, number)
             vrow = conn.execute(
                 "SELECT created, deleted, destroyed, ciphertext FROM versions WHERE path = ? AND version = ?",
                 (path, number),
@@ -98,7 +128,27 @@ class SqliteBackend(CheckedMetadataUpdate):
 
     def metadata(self, path: str) -> SecretMetadata:
         with self._file.transaction(write=False) as conn:
+            if self._integrity is not None:
+                self._integrity.check_key(conn)
+                self._integrity.check_secret(conn, path, check_map=False)
             return self._metadata(conn, path)
+
+    # -- format 2: check a secret before a change, re-seal it after ------------------------------
+
+    def _before_change(self, conn: sqlite3.Connection, path: str, *, pending: bool = False) -> None:
+        if self._integrity is not None:
+            self._integrity.check_key(conn)
+            if pending:
+                self._integrity.check_pending(conn, path)
+            else:
+                self._integrity.check_secret(conn, path)
+
+    def _after_change(self, conn: sqlite3.Connection, path: str, *, pending: bool = False) -> None:
+        if self._integrity is not None:
+            if pending:
+                self._integrity.reseal_pending(conn, path)
+            else:
+                self._integrity.reseal_secret(conn, path)
 
     def _metadata(self, conn: sqlite3.Connection, path: str) -> SecretMetadata:
         row = conn.execute(
@@ -133,6 +183,7 @@ class SqliteBackend(CheckedMetadataUpdate):
             return self._write(conn, path, value, cas)
 
     def _write(self, conn: sqlite3.Connection, path: str, value: bytes, cas: int | None) -> VersionInfo:
+        self._before_change(conn, path)
         now = _ts(self._clock())
         row = conn.execute("SELECT current_version, max_versions FROM secrets WHERE path = ?", (path,)).fetchone()
         current = 0 if row is None else row[0]
@@ -155,6 +206,7 @@ class SqliteBackend(CheckedMetadataUpdate):
         max_versions = 0 if row is None else row[1]
         if max_versions > 0:
             conn.execute("DELETE FROM versions WHERE path = ? AND version <= ?", (path, number - max_versions))
+        self._after_change(conn, path)
         return VersionInfo(version=number, created=datetime.fromisoformat(now))
 
     def _versions_exist(self, conn: sqlite3.Connection, path: str, versions: Sequence[int]) -> None:
@@ -172,30 +224,36 @@ class SqliteBackend(CheckedMetadataUpdate):
                     raise SecretNotFoundError(path)
                 versions = [row[0]]
             self._versions_exist(conn, path, versions)
+            self._before_change(conn, path)
             now = _ts(self._clock())
             conn.executemany(
                 "UPDATE versions SET deleted = ? WHERE path = ? AND version = ? AND deleted IS NULL AND destroyed = 0",
                 [(now, path, v) for v in versions],
             )
             conn.execute("UPDATE secrets SET updated = ? WHERE path = ?", (now, path))
+            self._after_change(conn, path)
 
     def undelete(self, path: str, versions: Sequence[int]) -> None:
         with self._file.transaction() as conn:
             self._versions_exist(conn, path, versions)
+            self._before_change(conn, path)
             conn.executemany(
                 "UPDATE versions SET deleted = NULL WHERE path = ? AND version = ? AND destroyed = 0",
                 [(path, v) for v in versions],
             )
             conn.execute("UPDATE secrets SET updated = ? WHERE path = ?", (_ts(self._clock()), path))
+            self._after_change(conn, path)
 
     def destroy(self, path: str, versions: Sequence[int]) -> None:
         with self._file.transaction() as conn:
             self._versions_exist(conn, path, versions)
+            self._before_change(conn, path)
             conn.executemany(
                 "UPDATE versions SET destroyed = 1, ciphertext = NULL WHERE path = ? AND version = ?",
                 [(path, v) for v in versions],
             )
             conn.execute("UPDATE secrets SET updated = ? WHERE path = ?", (_ts(self._clock()), path))
+            self._after_change(conn, path)
         # secure_delete zeroed the freed cells in the pages; truncating the WAL drops its old copies.
         self._file.checkpoint()
 
@@ -206,6 +264,7 @@ class SqliteBackend(CheckedMetadataUpdate):
             row = conn.execute("SELECT custom FROM secrets WHERE path = ?", (path,)).fetchone()
             if row is None:
                 raise SecretNotFoundError(path)
+            self._before_change(conn, path)
             merged: dict[str, str] = json.loads(row[0])
             for key, value in (custom or {}).items():
                 if value is None:
@@ -218,6 +277,7 @@ class SqliteBackend(CheckedMetadataUpdate):
             )
             if max_versions is not None:
                 conn.execute("UPDATE secrets SET max_versions = ? WHERE path = ?", (max_versions, path))
+            self._after_change(conn, path)
             return self._metadata(conn, path)
 
     # -- pending (rotation staging) --------------------------------------------------------------
@@ -225,13 +285,18 @@ class SqliteBackend(CheckedMetadataUpdate):
     def stage_pending(self, path: str, value: bytes) -> None:
         ciphertext = self._seal(path, _PENDING_VERSION, value)
         with self._file.transaction() as conn:
+            self._before_change(conn, path, pending=True)
             conn.execute(
                 "INSERT OR REPLACE INTO pending (path, created, ciphertext) VALUES (?, ?, ?)",
                 (path, _ts(self._clock()), ciphertext),
             )
+            self._after_change(conn, path, pending=True)
 
     def read_pending(self, path: str) -> SecretValue | None:
         with self._file.transaction(write=False) as conn:
+            if self._integrity is not None:
+                self._integrity.check_key(conn)
+                self._integrity.check_pending(conn, path)
             row = conn.execute("SELECT created, ciphertext FROM pending WHERE path = ?", (path,)).fetchone()
         if row is None:
             return None
@@ -240,17 +305,21 @@ class SqliteBackend(CheckedMetadataUpdate):
 
     def promote_pending(self, path: str, *, cas: int | None = None) -> VersionInfo:
         with self._file.transaction() as conn:
+            self._before_change(conn, path, pending=True)
             row = conn.execute("SELECT ciphertext FROM pending WHERE path = ?", (path,)).fetchone()
             if row is None:
                 raise SecretNotFoundError(path, _PENDING_VERSION)
             value = self._unseal(path, _PENDING_VERSION, bytes(row[0]))
             info = self._write(conn, path, value, cas)
             conn.execute("DELETE FROM pending WHERE path = ?", (path,))
+            self._after_change(conn, path, pending=True)
             return info
 
     def discard_pending(self, path: str) -> None:
         with self._file.transaction() as conn:
+            self._before_change(conn, path, pending=True)
             conn.execute("DELETE FROM pending WHERE path = ?", (path,))
+            self._after_change(conn, path, pending=True)
 
     def close(self) -> None:
         self._master = None
@@ -267,8 +336,95 @@ class SqliteBackend(CheckedMetadataUpdate):
             previous = header.wrapped.iterations if header.wrapped is not None else 0
             iterations = max(previous, _crypto.DEFAULT_ITERATIONS)
         wrapped = _crypto.seal_master_key(self._key(), new_passphrase, iterations=iterations)
-        self._file.write_header(KeyHeader(key_check=header.key_check, wrapped=wrapped))
+        with self._file.transaction() as conn:
+            if self._integrity is not None:
+                self._integrity.check_key(conn)
+            self._file.write_header(KeyHeader(key_check=header.key_check, wrapped=wrapped))
         # The old wrapped key must not survive in the WAL or in the database's old page images:
         # whoever learns the old passphrase could otherwise still unwrap the master key from them.
         self._file.checkpoint()
         _crypto.clear_kek_cache()
+
+    def rotate_master_key(
+        self,
+        *,
+        passphrase: str | None,
+        new_key_file: Path | None = None,
+        iterations: int | None = None,
+        identity: str,
+        actor: str,
+        batch: int = 64,
+    ) -> _crypto.MasterKey:
+        """Re-encrypt every version under a new random master key (see `master_key`); returns it."""
+        if self._integrity is None:
+            raise VaultError(f"the {self.name} store has no master key of its own to rotate")
+        new = rotate_master_key(
+            self._file,
+            self._key(),
+            self._integrity,
+            passphrase=passphrase,
+            new_key_file=new_key_file,
+            iterations=iterations,
+            identity=identity,
+            actor=actor,
+            batch=batch,
+        )
+        self._master = new
+        return new
+
+    def verify(self) -> tuple[str, ...]:
+        """Every tampering the file shows, one line each (rows, head, audit trail); empty if intact."""
+        if self._integrity is None:
+            raise VaultError(f"the {self.name} store has no row MACs to verify")
+        with self._file.transaction(write=False) as conn:
+            self._integrity.check_key(conn)
+            problems = self._integrity.verify(conn)
+        report = AuditLog(self._file, _crypto.audit_key(self._key())).verify()
+        if not report.ok and report.problem:
+            problems.append(f"the audit trail is broken: {report.problem}")
+        return tuple(problems)
+
+
+def migrate_v1(file: VaultFile, integrity: Integrity | None) -> None:
+    """Upgrade a format-1 file to format 2 in place: a backup first, then one transaction.
+
+    The backup (``<vault>.v1-backup``) is complete before anything changes, and the upgrade commits
+    whole or not at all, so a kill at any moment leaves a format-1 file (upgraded again on the
+    next open) or a format-2 one, and a backup either way.
+    """
+    with file.transaction(write=False) as conn:
+        if file.read_schema_version(conn) >= SCHEMA_VERSION:
+            return  # another process upgraded it since we opened it
+        _refuse_downgraded(conn, file)
+    backup = write_backup(file, ".v1-backup")
+    with file.transaction() as conn:
+        if file.read_schema_version(conn) >= SCHEMA_VERSION:
+            return
+        for statement in V1_TO_V2:
+            conn.execute(statement)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION).encode(),))
+        if integrity is not None:
+            user = current_os_user()
+            AuditLog(file, integrity.audit_chain_key()).append(
+                identity=user,
+                actor=user,
+                action="format_migrate",
+                path=backup.name,
+                version=SCHEMA_VERSION,
+                outcome="ok",
+            )
+            integrity.seal_all(conn)  # after the record, so the head counts it
+    file.schema_version = SCHEMA_VERSION
+    file.checkpoint()
+
+
+def _refuse_downgraded(conn: sqlite3.Connection, file: VaultFile) -> None:
+    # A format-2 file stripped back to format 1 would have its tampering blessed by a new seal.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(versions)")}
+    marker = '%"action":"format_migrate"%'
+    migrated = conn.execute("SELECT seq FROM audit WHERE record LIKE ? LIMIT 1", (marker,)).fetchone()
+    if "mac" in columns or migrated is not None:
+        raise TamperError(
+            f"{file.path} says vault format 1 but was upgraded to format 2 before: it was downgraded; "
+            "restore it from a backup"
+        )

@@ -20,8 +20,9 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from leakvault.vault import _crypto
 from leakvault.vault.errors import (
@@ -32,11 +33,16 @@ from leakvault.vault.errors import (
     VaultFormatError,
     VaultNotInitializedError,
 )
+from leakvault.vault.integrity import Integrity
 from leakvault.vault.model import utcnow
 
 FORMAT_NAME = "leakvault-vault"
-SCHEMA_VERSION = 1
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+# Format 2 adds the `manifest` and `mac` columns and the authenticated head (`integrity.py`);
+# format 1 files are upgraded in place on open, after a backup (`migrate_v1`).
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 
 _SCHEMA = """
 CREATE TABLE meta (
@@ -49,7 +55,9 @@ CREATE TABLE secrets (
     created         TEXT NOT NULL,
     updated         TEXT NOT NULL,
     max_versions    INTEGER NOT NULL DEFAULT 0,
-    custom          TEXT NOT NULL DEFAULT '{}'
+    custom          TEXT NOT NULL DEFAULT '{}',
+    manifest        TEXT NOT NULL DEFAULT '{}',
+    mac             BLOB
 ) WITHOUT ROWID;
 CREATE TABLE versions (
     path       TEXT NOT NULL REFERENCES secrets(path) ON DELETE CASCADE,
@@ -58,12 +66,14 @@ CREATE TABLE versions (
     deleted    TEXT,
     destroyed  INTEGER NOT NULL DEFAULT 0,
     ciphertext BLOB,
+    mac        BLOB,
     PRIMARY KEY (path, version)
 ) WITHOUT ROWID;
 CREATE TABLE pending (
     path       TEXT PRIMARY KEY,
     created    TEXT NOT NULL,
-    ciphertext BLOB NOT NULL
+    ciphertext BLOB NOT NULL,
+    mac        BLOB
 ) WITHOUT ROWID;
 CREATE TABLE audit (
     seq      INTEGER PRIMARY KEY,
@@ -72,6 +82,22 @@ CREATE TABLE audit (
 );
 """
 
+# Format 1 -> 2: the columns format 2 adds (run inside the migration's one transaction).
+V1_TO_V2 = (
+    "ALTER TABLE secrets ADD COLUMN manifest TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE secrets ADD COLUMN mac BLOB",
+    "ALTER TABLE versions ADD COLUMN mac BLOB",
+    "ALTER TABLE pending ADD COLUMN mac BLOB",
+)
+
+
+class AuditHead(Protocol):
+    """What a `VaultFile` asks of the object that keeps its authenticated head."""
+
+    def audit_chain_key(self) -> bytes | None: ...
+
+    def audit_appended(self, conn: sqlite3.Connection, seq: int, digest: bytes) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class KeyHeader:
@@ -79,6 +105,8 @@ class KeyHeader:
 
     key_check: bytes
     wrapped: _crypto.WrappedKey | None  # None: the vault is opened by a master key only
+    # Meta rows that seal a new file's empty head (format 2); written by `VaultFile.create` only.
+    seal: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
 
 def _describe(exc: sqlite3.Error) -> str:
@@ -94,6 +122,10 @@ class VaultFile:
         self._closed = False
         self._depth = 0  # nesting level of transaction()
         self._checkpoint_wanted = False
+        self.schema_version = SCHEMA_VERSION
+        # Set by the backend that holds the key (`integrity.Integrity`): keeps the authenticated
+        # head of a format-v2 file current as audit records are appended.
+        self.integrity: AuditHead | None = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -151,6 +183,7 @@ class VaultFile:
                     "created": utcnow().isoformat().encode(),
                 }
                 meta.update(_header_rows(header))
+                meta.update(header.seal)
                 conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
         except BaseException:
             with contextlib.suppress(Exception):
@@ -191,11 +224,29 @@ class VaultFile:
             raise VaultFormatError(f"{self.path} is not a leakvault vault (no vault header)")
         schema = int(rows.get("schema_version", b"0"))
         crypto = int(rows.get("crypto_version", b"0"))
-        if schema != SCHEMA_VERSION or crypto != _crypto.FORMAT_VERSION:
+        if schema not in READABLE_SCHEMAS or crypto != _crypto.FORMAT_VERSION:
             raise VaultFormatError(
                 f"{self.path} uses vault format {schema}/{crypto}; this leakvault reads "
                 f"{SCHEMA_VERSION}/{_crypto.FORMAT_VERSION} (upgrade leakvault)"
             )
+        self.schema_version = schema
+
+    def read_schema_version(self, conn: sqlite3.Connection) -> int:
+        """The format recorded in the file now (another process may have migrated it meanwhile)."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        self.schema_version = int(bytes(row[0])) if row is not None else 0
+        return self.schema_version
+
+    # -- the audit head (format 2) ---------------------------------------------------------------
+
+    def audit_chain_key(self) -> bytes | None:
+        """The audit key of the master key the file is sealed under now (None: no opinion)."""
+        return None if self.integrity is None else self.integrity.audit_chain_key()
+
+    def audit_appended(self, conn: sqlite3.Connection, seq: int, digest: bytes) -> None:
+        """Called by `AuditLog.append` inside its transaction, so the head counts every record."""
+        if self.integrity is not None:
+            self.integrity.audit_appended(conn, seq, digest)
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -270,6 +321,54 @@ class VaultFile:
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def write_backup(file: VaultFile, suffix: str) -> Path:
+    """Copy the vault to a new file ``<vault><suffix>`` (``.1``, ``.2`` ... if taken), atomically.
+
+    SQLite's online backup copies a consistent snapshot into a temporary file (mode 0600), which
+    is fsynced and then renamed into place, so a kill at any moment leaves either no backup or a
+    whole one; an existing backup is never overwritten.
+    """
+    target = file.path.with_name(file.path.name + suffix)
+    n = 0
+    while target.exists():
+        n += 1
+        target = file.path.with_name(f"{file.path.name}{suffix}.{n}")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        copy = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            file._conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        _fsync_directory(target.parent)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _describe_any(exc)
+        raise VaultError(f"cannot write the backup {target} before upgrading the vault ({reason})") from None
+    return target
+
+
+def _fsync_directory(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _describe_any(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _check_not_public(file: Path) -> None:
@@ -360,9 +459,11 @@ def header_for_new_vault(
     *,
     iterations: int = _crypto.DEFAULT_ITERATIONS,
 ) -> KeyHeader:
-    """The header of a new vault: key check, plus the wrapped key when a passphrase is given."""
+    """The header of a new vault: key check, the wrapped key when a passphrase is given, and the
+    sealed empty head (so a vault emptied by someone without the key is told from a new one)."""
     wrapped = None if passphrase is None else _crypto.seal_master_key(master, passphrase, iterations=iterations)
-    return KeyHeader(key_check=_crypto.key_check(master), wrapped=wrapped)
+    seal = tuple(Integrity(master).initial_rows().items())
+    return KeyHeader(key_check=_crypto.key_check(master), wrapped=wrapped, seal=seal)
 
 
 def unlock(header: KeyHeader, *, master_key: _crypto.MasterKey | None, passphrase: str | None) -> _crypto.MasterKey:
