@@ -22,7 +22,7 @@ from leakvault.vault.config import load_settings, user_config_path
 from leakvault.vault.factory import init_local_vault, open_vault
 from leakvault.vault.keys import KeyMaterial, write_key_file
 from leakvault.vault.secret_vault import current_os_user
-from tests.scanner.fix.conftest import fake_token
+from tests.fix.conftest import fake_token
 from tests.scanner.gitrepo import GitRepo
 
 from .helpers import PASSPHRASE, cli_env, make_vault, run_cli, settings_for
