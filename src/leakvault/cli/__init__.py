@@ -1,114 +1,43 @@
 """Command-line interface: argument parsing and exit codes, no detection or vault logic.
 
-Sub-command groups that pull in heavy modules (the vault, git) are registered by import path and
-loaded only when invoked, so ``leakvault scan`` on three files starts fast.
+The entry point serves the pre-commit hook's call (``leakvault scan --staged FILE ...``, nothing
+else) without click: `hook` runs that scan directly, because importing click and building the
+command tree is a third of a hook run. Every other command line goes to the click application
+in `app`, whose command groups are imported only when invoked.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 from typing import Any
 
-import click
-
-from leakvault.errors import LeakvaultError
-from leakvault.version import __version__
-
-# name -> "module:attribute" of a click command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {
-    "scan": "leakvault.cli.scan:scan",
-    "rules": "leakvault.cli.rules:rules",
-    "baseline": "leakvault.cli.baseline:baseline",
-    "vault": "leakvault.vault.cli:vault",
-    "run": "leakvault.vault.inject_cli:run",
-    "inject": "leakvault.vault.inject_cli:inject",
-    "sweep": "leakvault.cli.sweep:sweep",
-    "init": "leakvault.cli.init:init",
-}
-
-
-class LazyGroup(click.Group):
-    """A click group whose sub-commands are imported only when they are invoked or listed."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in LAZY_COMMANDS:
-            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name == module_name:  # not built yet in this checkout
-                    return None
-                raise
-            command = getattr(module, attribute)
-            if not isinstance(command, click.Command):
-                raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
-            return command
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="leakvault")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Find secrets in code, and move them into an encrypted vault."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-
-
-def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("LEAKVAULT_DEBUG") == "1"
+from leakvault.cli.failures import exit_code_for
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into an exit code and one line on stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
+    from leakvault.cli.hook import staged_paths
+
+    paths = staged_paths(args)
+    if paths is None:
+        from leakvault.cli.app import main as run_app
+
+        run_app(args)
+        return
+    from leakvault.cli.hook import scan_staged_files
+
     try:
-        result: Any = cli.main(args=args, prog_name="leakvault", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("leakvault: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        # Usage errors: click's own message, one line, exit 2.
-        click.echo(f"leakvault: error: {exc.format_message()}", err=True)
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except LeakvaultError as exc:
-        if _debug_requested(args):
-            raise
-        click.echo(f"leakvault: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("leakvault: interrupted", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        # `leakvault scan | head`: the reader went away; that is not our error.
-        sys.stderr.close()
-        sys.exit(1)
-    except OSError as exc:
-        # Disk full, a path that vanished mid-run: the OS's words and the file, not a traceback.
-        if _debug_requested(args):
-            raise
-        where = f": {exc.filename}" if exc.filename else ""
-        click.echo(f"leakvault: error: {exc.strerror or type(exc).__name__}{where}", err=True)
-        sys.exit(2)
-    except Exception as exc:
-        # A bug of ours. The message is not printed: it might quote a value we were handling.
-        if _debug_requested(args):
-            raise
-        click.echo(
-            f"leakvault: internal error ({type(exc).__name__}); rerun with --debug for the traceback and report it",
-            err=True,
-        )
-        sys.exit(2)
-    sys.exit(result if isinstance(result, int) else 0)
+        code = scan_staged_files(paths)
+    except BaseException as exc:  # every failure becomes an exit code, as in the app
+        code = exit_code_for(exc, args)
+    sys.exit(code)
 
 
-if __name__ == "__main__":
-    main()
+def __getattr__(name: str) -> Any:
+    """``leakvault.cli.cli`` and the other names of the click application, loaded on first use."""
+    if name in ("cli", "LAZY_COMMANDS", "LazyGroup"):
+        from leakvault.cli import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'leakvault.cli' has no attribute {name!r}")

@@ -1,18 +1,14 @@
-"""What several commands share: the history options, writing a report, printing warnings."""
+"""What several commands share: the history options (and, re-exported from `output`, writing a
+report and printing warnings)."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from leakvault.errors import UsageError
-
-MAX_WARNINGS_SHOWN = 20
+from leakvault.cli.output import emit_warnings, write_output
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -36,41 +32,4 @@ def history_options(git_help: str) -> Callable[[_Command], _Command]:
     return decorate
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Write the report to stdout, or atomically to ``output`` (temp file + rename)."""
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"cannot write {output}: directory {directory} does not exist")
-    if target.exists() and not target.is_file():
-        # /dev/null, a FIFO, /dev/stdout: write into it; renaming over it would replace the device
-        # (as root, `-o /dev/null` turned /dev/null into a regular file for the whole machine).
-        try:
-            with open(target, "w", encoding="utf-8") as stream:
-                stream.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}; check the path and its permissions") from None
-        return
-    try:
-        import tempfile  # only for -o FILE: it costs ~5 ms of every run's start-up
-
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=directory, delete=False, prefix=f".{target.name}."
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, target)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror}; check the path and its permissions") from None
-
-
-def emit_warnings(warnings: list[str]) -> None:
-    for warning in warnings[:MAX_WARNINGS_SHOWN]:
-        click.echo(f"leakvault: warning: {warning}", err=True)
-    if len(warnings) > MAX_WARNINGS_SHOWN:
-        click.echo(
-            f"leakvault: warning: ... and {len(warnings) - MAX_WARNINGS_SHOWN} more (see the JSON report)", err=True
-        )
+__all__ = ["emit_warnings", "history_options", "write_output"]

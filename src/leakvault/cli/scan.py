@@ -1,26 +1,12 @@
-"""``leakvault scan``: parse options, run the scan, write the report, pick the exit code."""
+"""``leakvault scan``: the options; `scan_run.run_scan` does the rest."""
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import click
 
-from leakvault.cli.options import emit_warnings, history_options, write_output
-from leakvault.errors import LeakvaultError, UsageError
-from leakvault.scanner.config import load_config
-from leakvault.scanner.findings.baseline import resolve_baseline_path, use_baseline
-from leakvault.scanner.model import ScanResult
-from leakvault.scanner.pipeline import build_scanner
-from leakvault.scanner.progress import progress_display
-from leakvault.scanner.report import FORMATS, render
-from leakvault.scanner.scan_target import ScanTarget, run_target
-
-
-class IncompleteScanError(LeakvaultError):
-    """``--strict`` and something was not scanned (exit 2)."""
+from leakvault.cli.options import history_options
+from leakvault.cli.scan_run import ScanRequest, run_scan
+from leakvault.scanner.report import FORMATS
 
 
 @click.command()
@@ -89,61 +75,26 @@ def scan(
     apply_fix: bool = False,
 ) -> int:
     """Scan files and directories for secrets ('-' reads stdin). Exit 0 clean, 1 findings, 2 errors."""
-    if no_redact and format_name == "html":
-        raise UsageError("--no-redact does not apply to --format html: the page is made to be shared; use json")
-    target = ScanTarget.from_options(paths, staged, git_range, since, until)
-    config = load_config(config_path, Path.cwd())
-    scanner = build_scanner(config, engine=engine)
-    # Never for --staged: a pre-commit run is over before a status line could help.
-    unit = "commits" if target.git_range is not None else "files"
-    progress = progress_display(enabled=not (quiet or no_progress or target.staged), unit=unit)
-    try:
-        result = run_target(target, config, scanner, jobs, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
-    baseline_file = resolve_baseline_path(baseline_path, config.raw, config.source)
-    if baseline_file is not None:
-        click.echo(f"leakvault: {use_baseline(result, baseline_file)}", err=True)
-    if fix or apply_fix:
-        from leakvault.cli.fix import run_fix_command  # only for --fix: the planner and its rewriters
-
-        return run_fix_command(
-            result,
-            apply=apply_fix,
-            fix=fix,
+    return run_scan(
+        ScanRequest(
+            paths=paths,
             format_name=format_name,
             output=output,
+            config_path=config_path,
+            jobs=jobs,
+            engine=engine,
             reveal=no_redact,
             exit_zero=exit_zero,
+            strict=strict,
+            color=color,
+            progress=not (quiet or no_progress),
+            quiet=quiet,
+            staged=staged,
+            git_range=git_range,
+            since=since,
+            until=until,
+            baseline_path=baseline_path,
+            fix=fix,
+            apply_fix=apply_fix,
         )
-    use_color = format_name == "text" and wants_color(color, output)
-    rules = [compiled.rule for compiled in scanner.rules]
-    write_output(render(format_name, result, rules, reveal=no_redact, color=use_color), output)
-    if not quiet:
-        emit_warnings(result.warnings)
-    if result.findings and not exit_zero:
-        return 1
-    if strict:
-        check_complete(result)
-    return 0
-
-
-def wants_color(choice: str, output: str | None) -> bool:
-    """``--color always|never``, or for auto: a terminal on stdout and no ``NO_COLOR`` (no-color.org)."""
-    if choice != "auto":
-        return choice == "always"
-    if os.environ.get("NO_COLOR"):
-        return False
-    return (output is None or output == "-") and sys.stdout.isatty()
-
-
-def check_complete(result: ScanResult) -> None:
-    """With ``--strict``: a scan that passed anything over is an error, so CI notices."""
-    stats = result.stats
-    missed = stats.skipped_too_large + stats.skipped_unreadable + stats.regex_timeouts
-    if missed:
-        raise IncompleteScanError(
-            f"--strict: {missed} file{'s' * (missed != 1)} not fully scanned ({stats.skipped_too_large} too large, "
-            f"{stats.skipped_unreadable} unreadable, {stats.regex_timeouts} timed out); see the warnings above"
-        )
+    )
