@@ -1,7 +1,7 @@
 """Regenerate docs/rules.md from the rule data (``--check``: exit 1 if the committed page is stale).
 
-    python scripts/gen_rule_docs.py          # rewrite docs/rules.md
-    python scripts/gen_rule_docs.py --check  # CI: fail when someone changed a rule and forgot
+python scripts/gen_rule_docs.py          # rewrite docs/rules.md
+python scripts/gen_rule_docs.py --check  # CI: fail when someone changed a rule and forgot
 """
 
 from __future__ import annotations

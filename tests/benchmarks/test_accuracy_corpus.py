@@ -101,22 +101,36 @@ def _truth(positives: list[dict[str, Any]], negatives: list[dict[str, Any]] | No
 
 
 def _pos(file: str, line: int, end_line: int | None = None, kind: str = "k") -> dict[str, Any]:
-    return {"file": file, "line": line, "end_line": end_line or line, "kind": kind, "family": "f",
-            "context": "c", "sha256": ""}
+    return {
+        "file": file,
+        "line": line,
+        "end_line": end_line or line,
+        "kind": kind,
+        "family": "f",
+        "context": "c",
+        "sha256": "",
+    }
 
 
 def test_scoring_counts_each_secret_once_and_each_false_line_once() -> None:
     """Two findings on one secret are one TP; two findings on one wrong line are one FP."""
-    truth = _truth([_pos("a.env", 3), _pos("key.pem", 10, 40), _pos("b.py", 7)],
-                   [{"file": "a.env", "line": 5, "end_line": 5, "kind": "neg:uuid"}])
-    run = tools.ToolRun("t", "1", 0.0, [
-        tools.ToolFinding("a.env", 3, 3, "r1"),
-        tools.ToolFinding("a.env", 3, 3, "r2"),
-        tools.ToolFinding("key.pem", 12, 12, "pem"),  # inside the multi-line block
-        tools.ToolFinding("a.env", 5, 5, "r1"),
-        tools.ToolFinding("a.env", 5, 5, "r2"),
-        tools.ToolFinding("lib/real.py", 9, 9, "r1"),
-    ])
+    truth = _truth(
+        [_pos("a.env", 3), _pos("key.pem", 10, 40), _pos("b.py", 7)],
+        [{"file": "a.env", "line": 5, "end_line": 5, "kind": "neg:uuid"}],
+    )
+    run = tools.ToolRun(
+        "t",
+        "1",
+        0.0,
+        [
+            tools.ToolFinding("a.env", 3, 3, "r1"),
+            tools.ToolFinding("a.env", 3, 3, "r2"),
+            tools.ToolFinding("key.pem", 12, 12, "pem"),  # inside the multi-line block
+            tools.ToolFinding("a.env", 5, 5, "r1"),
+            tools.ToolFinding("a.env", 5, 5, "r2"),
+            tools.ToolFinding("lib/real.py", 9, 9, "r1"),
+        ],
+    )
     result = score.score(run, truth)
     assert result.counts(3) == (2, 1, 2)
     recall, precision, f1 = result.metrics(3)
@@ -141,10 +155,12 @@ def test_peer_reports_parse_into_locations(tmp_path: Path) -> None:
     gitleaks = tools.parse_gitleaks([{"File": "svc/.env", "StartLine": 4, "EndLine": 4, "RuleID": "x"}], tmp_path)
     kingfisher = tools.parse_kingfisher(
         {"findings": [{"rule": {"id": "kf.pem"}, "finding": {"path": "./k.pem", "line": 1, "snippet": "a\nb\nc"}}]},
-        tmp_path)
+        tmp_path,
+    )
     detect = tools.parse_detect_secrets({"results": {"a/b.py": [{"type": "Hex", "line_number": 9}]}}, tmp_path)
     absolute = tools.parse_gitleaks(
-        [{"File": str(tmp_path / "x" / "y.py"), "StartLine": 2, "EndLine": 3, "RuleID": "z"}], tmp_path)
+        [{"File": str(tmp_path / "x" / "y.py"), "StartLine": 2, "EndLine": 3, "RuleID": "z"}], tmp_path
+    )
     assert gitleaks == [tools.ToolFinding("svc/.env", 4, 4, "x")]
     assert kingfisher == [tools.ToolFinding("k.pem", 1, 3, "kf.pem")]
     assert detect == [tools.ToolFinding("a/b.py", 9, 9, "Hex")]
@@ -163,7 +179,10 @@ def test_generate_command_writes_truth_beside_the_corpus(tmp_path: Path) -> None
     """``python -m benchmarks.accuracy.generate OUT`` writes OUT and OUT.truth.json."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.accuracy.generate", str(tmp_path / "c"), "--background", "5"],
-        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     truth = json.loads((tmp_path / "c.truth.json").read_text())

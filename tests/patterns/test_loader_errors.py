@@ -69,7 +69,7 @@ def test_config_rules_replace_and_extend_builtins(tmp_path: Path, run_cli: Any) 
     """A [[rule]] in the config is scanned for; with use_default = false only config rules run."""
     (tmp_path / "a.txt").write_text("key = acme_0123456789abcdef0123456789abcdef\n")
     (tmp_path / ".leakvault.toml").write_text(
-        '[extend]\nuse_default = false\n[[rule]]\nid = "acme-key"\nregex = \'\'\'\\b(acme_[a-f0-9]{32})\\b\'\'\'\n'
+        "[extend]\nuse_default = false\n[[rule]]\nid = \"acme-key\"\nregex = '''\\b(acme_[a-f0-9]{32})\\b'''\n"
         'keywords = ["acme_"]\nseverity = "low"\n'
     )
     result = run_cli("scan", "--format", "json", ".")

@@ -64,8 +64,9 @@ def scanner() -> Scanner:
 
 
 @pytest.mark.parametrize(("path", "template", "checksum", "expected"), CASES, ids=[case[0] for case in CASES])
-def test_provider_rule_wins(scanner: Scanner, path: str, template: str, checksum: str | None,
-                            expected: list[str]) -> None:
+def test_provider_rule_wins(
+    scanner: Scanner, path: str, template: str, checksum: str | None, expected: list[str]
+) -> None:
     """Each credential in the file is reported exactly once, by the expected provider rule."""
     rng = random.Random(template)  # a fixed seed: a rare low-entropy draw must not flake CI
     for _ in range(3):

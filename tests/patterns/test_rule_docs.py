@@ -27,14 +27,22 @@ def test_every_rule_has_an_entry() -> None:
 def test_sections_come_in_ruff_order() -> None:
     """An entry reads: what it finds, why it matters, example, fix, references."""
     rule = Rule(
-        id="demo-token", name="Demo token", description="Grants access to demo accounts.", severity="high",
-        regex=r"\b(demo_[a-z0-9]{20})\b", keywords=("demo_",), references=("https://example.org/demo",),
-        remediation="Revoke it in the demo console.", examples=("TOKEN=demo_{lowalnum:20}",),
+        id="demo-token",
+        name="Demo token",
+        description="Grants access to demo accounts.",
+        severity="high",
+        regex=r"\b(demo_[a-z0-9]{20})\b",
+        keywords=("demo_",),
+        references=("https://example.org/demo",),
+        remediation="Revoke it in the demo console.",
+        examples=("TOKEN=demo_{lowalnum:20}",),
         source="rules/demo.toml",
     )
     text = "\n".join(render_rule(rule))
-    order = [text.index(marker) for marker in
-             ("**What it finds.**", "**Why it matters.**", "**Example.**", "**Fix.**", "**References.**")]
+    order = [
+        text.index(marker)
+        for marker in ("**What it finds.**", "**Why it matters.**", "**Example.**", "**Fix.**", "**References.**")
+    ]
     assert order == sorted(order)
     assert "TOKEN=demo_{lowalnum:20}" in text
 
@@ -42,8 +50,14 @@ def test_sections_come_in_ruff_order() -> None:
 def test_examples_are_shown_as_templates_only() -> None:
     """A literal example (no template) is never printed: the page holds no real-looking token."""
     rule = Rule(
-        id="literal", name="Literal", description="d", severity="low", regex=r"(x)", keywords=("x",),
-        examples=("key = abcdefghijklmnopqrstuvwxyz012345",), source="rules/demo.toml",
+        id="literal",
+        name="Literal",
+        description="d",
+        severity="low",
+        regex=r"(x)",
+        keywords=("x",),
+        examples=("key = abcdefghijklmnopqrstuvwxyz012345",),
+        source="rules/demo.toml",
     )
     text = "\n".join(render_rule(rule))
     assert "abcdefghijklmnopqrstuvwxyz012345" not in text

@@ -193,8 +193,11 @@ def is_valid_jwt(secret: str) -> bool:
 def _generate_supabase_jwt(prefix: str, rng: random.Random) -> str:
     issued = rng.randrange(1_600_000_000, 1_800_000_000)
     payload: dict[str, object] = {
-        "iss": "supabase", "ref": _random_word(rng, 20), "role": prefix or "service_role",
-        "iat": issued, "exp": issued + 10 * 365 * 86400,
+        "iss": "supabase",
+        "ref": _random_word(rng, 20),
+        "role": prefix or "service_role",
+        "iat": issued,
+        "exp": issued + 10 * 365 * 86400,
     }
     return make_jwt(payload, rng)
 
