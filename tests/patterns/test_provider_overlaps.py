@@ -55,6 +55,42 @@ CASES: list[tuple[str, str, str | None, list[str]]] = [
     # A JWT assigned to a token name: the generic assignment rules leave JWTs to the JWT rule.
     ("services.env", "AUTH_TOKEN={token:}\n", "jwt", ["jwt"]),
     ("config.go", 'os.Setenv("ACCESS_TOKEN", "{token:}")\n', "jwt", ["jwt"]),
+    # Domain-A rules over the generic ones: JWTs with a provider's fixed header or issuer, password
+    # hashes assigned to password names, embedded keystores, named UUID tokens.
+    (
+        "deploy.env",
+        "ARTIFACTORY_ACCESS_TOKEN=eyJ2ZXIiOiIyIiwidHlwIjoiSldUIiwiYWxnIjoiUlMyNTYiLCJraWQiOi{b64url:60}"
+        ".eyJ{b64url:300}.{b64url:342}\n",
+        None,
+        ["jfrog-access-token"],
+    ),
+    (
+        "kubeconfig",
+        "users:\n- name: deployer\n  user:\n    token: eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9"
+        ".eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50Iiwi{b64url:420}.{b64url:342}\n",
+        None,
+        ["kubernetes-service-account-token"],
+    ),
+    ("settings.py", 'ADMIN_PASSWORD_HASH = "$2b$12${alnum:53}"\n', None, ["bcrypt-password-hash"]),
+    (
+        "all.yml",
+        'users:\n  - name: deploy\n    password: "$6${alnum:16}${alnum:86}"\n',
+        None,
+        ["sha512crypt-password-hash"],
+    ),
+    (
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\ndata:\n  keystore.p12: MII{b64:3}IBAzCC{b64:3}GCSqGSIb3DQEHAaCC{b64:400}==\n",
+        None,
+        ["pkcs12-base64"],
+    ),
+    (
+        "ci.env",
+        "CONSUL_HTTP_TOKEN={hex:8}-{hex:4}-{hex:4}-{hex:4}-{hex:12}\nSNYK_TOKEN={hex:8}-{hex:4}-{hex:4}-{hex:4}-{hex:12}\n"
+        "JENKINS_API_TOKEN=11{hex:32}\n",
+        None,
+        ["consul-acl-token", "snyk-api-token", "jenkins-api-token"],
+    ),
 ]
 
 
