@@ -178,3 +178,24 @@ def test_saved_runs_can_be_rescored(tmp_path: Path) -> None:
     run = tools.ToolRun("gitleaks", "8.30.1", 1.5, tools.parse_gitleaks(report, tmp_path))
     tools.save_run_info(run, tmp_path)
     assert tools.load_run("gitleaks", tmp_path, tmp_path) == run
+
+
+REPORTS = Path(__file__).parent / "reports"
+# Real reports, redacted, that each peer wrote on one small directory: app/settings.py (a GitLab
+# token on line 3), app/deploy.pem (a key block on lines 1-9) and app/.env (a password on line 2,
+# a Stripe key on line 3). See reports/README.md for the commands.
+REPORTED = {
+    "gitleaks": {("app/.env", 2, 2), ("app/.env", 3, 3), ("app/deploy.pem", 1, 9), ("app/settings.py", 3, 3)},
+    "betterleaks": {("app/.env", 2, 2), ("app/.env", 3, 3), ("app/deploy.pem", 1, 9), ("app/settings.py", 3, 3)},
+    "kingfisher": {("app/.env", 3, 3), ("app/deploy.pem", 1, 1), ("app/settings.py", 3, 3)},
+    "detect-secrets": {("app/.env", 3, 3), ("app/deploy.pem", 1, 1), ("app/settings.py", 3, 3)},
+}
+
+
+@pytest.mark.parametrize("tool", sorted(REPORTED))
+def test_real_peer_reports_parse(tool: str) -> None:
+    """Each peer's real report (its own output, redacted) parses into the locations it reported."""
+    document = json.loads((REPORTS / f"{tool}.json").read_text(encoding="utf-8"))
+    findings = tools.PARSERS[tool](document, Path("/tmp/fx/src"))
+    assert {(f.path, f.line, f.end_line) for f in findings} == REPORTED[tool]
+    assert all(f.rule for f in findings)
