@@ -137,6 +137,20 @@ def misses_by_kind(scores: list[Score], truth: Truth) -> list[str]:
     return _table(rows, ["missed kind (missed/planted)", *(item.tool for item in scores)])
 
 
+def misses_by_context(scores: list[Score], truth: Truth) -> list[str]:
+    """Like `misses_by_kind`, by the context (file type or idiom) the secret was written in."""
+    totals = Counter(record["context"] for record in truth.positives)
+    rows = []
+    for context in sorted(totals):
+        cells = []
+        for item in scores:
+            found = sum(1 for i in item.found if truth.positives[i]["context"] == context)
+            cells.append("-" if found == totals[context] else f"{totals[context] - found}/{totals[context]}")
+        if any(cell != "-" for cell in cells):
+            rows.append([context, *cells])
+    return _table(rows, ["missed context (missed/planted)", *(item.tool for item in scores)])
+
+
 def fp_by_cause(scores: list[Score]) -> list[str]:
     causes: dict[str, dict[str, int]] = defaultdict(dict)
     for item in scores:
@@ -163,7 +177,8 @@ def leakvault_details(item: Score, truth: Truth) -> list[str]:
 def report(scores: list[Score], truth: Truth, details: bool = True) -> str:
     total = len(truth.positives)
     out = [f"corpus: {len(truth.roles)} files, {total} planted secrets, {len(truth.negatives)} hard negatives", ""]
-    out += [*summary_table(scores, total), "", *misses_by_kind(scores, truth), "", *fp_by_cause(scores)]
+    out += [*summary_table(scores, total), "", *misses_by_kind(scores, truth), ""]
+    out += [*misses_by_context(scores, truth), "", *fp_by_cause(scores)]
     lv = next((item for item in scores if item.tool == "leakvault"), None)
     if details and lv is not None:
         out += leakvault_details(lv, truth)

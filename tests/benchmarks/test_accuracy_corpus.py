@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.accuracy import generate, keys, score, tokens, tools
+from benchmarks.accuracy import generate, idioms, keys, score, tokens, tools
+from benchmarks.accuracy.model import Rendered
 
 from leakvault.patterns.validators import VALIDATORS
 
@@ -37,7 +38,8 @@ def test_every_kind_is_planted_as_often_as_declared(corpus: tuple[Path, dict[str
     _, truth = corpus
     planted: dict[str, int] = {}
     for record in truth["positives"]:
-        planted[record["kind"]] = planted.get(record["kind"], 0) + 1
+        if not record["context"].startswith("idiom:"):
+            planted[record["kind"]] = planted.get(record["kind"], 0) + 1
     assert planted == {kind.id: kind.count for kind in tokens.KINDS}
 
 
@@ -67,6 +69,33 @@ def test_planted_lines_carry_the_secret_hash(corpus: tuple[Path, dict[str, Any]]
             checked += 1
     # URL- and JSON-embedded values split differently; most plants are whole tokens on their line.
     assert checked >= 0.75 * len(truth["positives"])
+
+
+def test_every_idiom_plants_its_files(corpus: tuple[Path, dict[str, Any]]) -> None:
+    """Each idiom of issue 14 writes as many files as declared, and each file holds a secret."""
+    _, truth = corpus
+    files: dict[str, set[str]] = {}
+    for record in truth["positives"]:
+        if record["context"].startswith("idiom:"):
+            files.setdefault(record["context"].removeprefix("idiom:"), set()).add(record["file"])
+    assert {name: len(paths) for name, paths in files.items()} == {b.__name__: n for b, n in idioms.IDIOMS}
+
+
+def _encodings(value: str) -> set[str]:
+    return {value, json.dumps(value)[1:-1], value.replace("&", "&amp;"), value.replace("%", "%25")}
+
+
+@pytest.mark.parametrize(("build", "count"), idioms.IDIOMS, ids=[b.__name__ for b, _ in idioms.IDIOMS])
+def test_idiom_lines_hold_their_values(build: idioms.Idiom, count: int) -> None:
+    """Every value an idiom plants, secret or hard negative, sits inside the lines the truth names."""
+    rng = random.Random(11)
+    for n in range(count):
+        _, parts, plants = build(rng, n)
+        rendered = [part for part in parts if isinstance(part, Rendered)]
+        assert len(rendered) == len(plants) > 0
+        for part, plant in zip(rendered, plants, strict=True):
+            held = "\n".join(part.lines[part.start : part.end + 1])
+            assert any(form in held for form in _encodings(plant.value)), (build.__name__, plant.kind)
 
 
 def test_checksummed_tokens_pass_their_checksum() -> None:
@@ -101,22 +130,36 @@ def _truth(positives: list[dict[str, Any]], negatives: list[dict[str, Any]] | No
 
 
 def _pos(file: str, line: int, end_line: int | None = None, kind: str = "k") -> dict[str, Any]:
-    return {"file": file, "line": line, "end_line": end_line or line, "kind": kind, "family": "f",
-            "context": "c", "sha256": ""}
+    return {
+        "file": file,
+        "line": line,
+        "end_line": end_line or line,
+        "kind": kind,
+        "family": "f",
+        "context": "c",
+        "sha256": "",
+    }
 
 
 def test_scoring_counts_each_secret_once_and_each_false_line_once() -> None:
     """Two findings on one secret are one TP; two findings on one wrong line are one FP."""
-    truth = _truth([_pos("a.env", 3), _pos("key.pem", 10, 40), _pos("b.py", 7)],
-                   [{"file": "a.env", "line": 5, "end_line": 5, "kind": "neg:uuid"}])
-    run = tools.ToolRun("t", "1", 0.0, [
-        tools.ToolFinding("a.env", 3, 3, "r1"),
-        tools.ToolFinding("a.env", 3, 3, "r2"),
-        tools.ToolFinding("key.pem", 12, 12, "pem"),  # inside the multi-line block
-        tools.ToolFinding("a.env", 5, 5, "r1"),
-        tools.ToolFinding("a.env", 5, 5, "r2"),
-        tools.ToolFinding("lib/real.py", 9, 9, "r1"),
-    ])
+    truth = _truth(
+        [_pos("a.env", 3), _pos("key.pem", 10, 40), _pos("b.py", 7)],
+        [{"file": "a.env", "line": 5, "end_line": 5, "kind": "neg:uuid"}],
+    )
+    run = tools.ToolRun(
+        "t",
+        "1",
+        0.0,
+        [
+            tools.ToolFinding("a.env", 3, 3, "r1"),
+            tools.ToolFinding("a.env", 3, 3, "r2"),
+            tools.ToolFinding("key.pem", 12, 12, "pem"),  # inside the multi-line block
+            tools.ToolFinding("a.env", 5, 5, "r1"),
+            tools.ToolFinding("a.env", 5, 5, "r2"),
+            tools.ToolFinding("lib/real.py", 9, 9, "r1"),
+        ],
+    )
     result = score.score(run, truth)
     assert result.counts(3) == (2, 1, 2)
     recall, precision, f1 = result.metrics(3)
@@ -141,10 +184,12 @@ def test_peer_reports_parse_into_locations(tmp_path: Path) -> None:
     gitleaks = tools.parse_gitleaks([{"File": "svc/.env", "StartLine": 4, "EndLine": 4, "RuleID": "x"}], tmp_path)
     kingfisher = tools.parse_kingfisher(
         {"findings": [{"rule": {"id": "kf.pem"}, "finding": {"path": "./k.pem", "line": 1, "snippet": "a\nb\nc"}}]},
-        tmp_path)
+        tmp_path,
+    )
     detect = tools.parse_detect_secrets({"results": {"a/b.py": [{"type": "Hex", "line_number": 9}]}}, tmp_path)
     absolute = tools.parse_gitleaks(
-        [{"File": str(tmp_path / "x" / "y.py"), "StartLine": 2, "EndLine": 3, "RuleID": "z"}], tmp_path)
+        [{"File": str(tmp_path / "x" / "y.py"), "StartLine": 2, "EndLine": 3, "RuleID": "z"}], tmp_path
+    )
     assert gitleaks == [tools.ToolFinding("svc/.env", 4, 4, "x")]
     assert kingfisher == [tools.ToolFinding("k.pem", 1, 3, "kf.pem")]
     assert detect == [tools.ToolFinding("a/b.py", 9, 9, "Hex")]
@@ -163,11 +208,15 @@ def test_generate_command_writes_truth_beside_the_corpus(tmp_path: Path) -> None
     """``python -m benchmarks.accuracy.generate OUT`` writes OUT and OUT.truth.json."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.accuracy.generate", str(tmp_path / "c"), "--background", "5"],
-        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     truth = json.loads((tmp_path / "c.truth.json").read_text())
-    assert len(truth["positives"]) == sum(kind.count for kind in tokens.KINDS)
+    plain = [record for record in truth["positives"] if not record["context"].startswith("idiom:")]
+    assert len(plain) == sum(kind.count for kind in tokens.KINDS)
     assert not (tmp_path / "c" / "truth.json").exists()
 
 
