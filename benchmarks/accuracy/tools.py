@@ -205,15 +205,16 @@ def run_gitleaks(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun:
 def run_betterleaks(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun:
     report = work / "betterleaks.json"
     binary = str(binaries["betterleaks"])
-    # Its defaults otherwise (confidence, decoding, archives); --redact keeps secrets out of the
-    # report, and validation stays off (the default), so nothing is sent anywhere.
+    # Its defaults otherwise (confidence, decoding, archives); validation stays off (the default),
+    # so nothing is sent anywhere. No --redact: Betterleaks 2.0.0-rc.4 also replaces the secret's
+    # text inside file *paths* (a password "app" turns "src/app/x.py" into "src/REDACTED/x.py"),
+    # which would move findings to files that do not exist. The report stays in the work directory.
     command = [
         binary,
         "fs",
         ".",
         "--output",
         str(report),
-        "--redact",
         "--silent",
         "--no-color",
         "--exit-code",
