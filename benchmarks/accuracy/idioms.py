@@ -302,7 +302,7 @@ def kubeconfig(rng: random.Random, n: int) -> IdiomFile:
     out.put(ca, [f"    certificate-authority-data: {ca.value}"], 0)
     out.text("    server: https://k8s.prod.acme.io:6443", "  name: prod", "users:", "- name: deployer", "  user:")
     if n % 2 == 0:
-        claims = {
+        claims: dict[str, object] = {
             "iss": "kubernetes/serviceaccount",
             "kubernetes.io/serviceaccount/namespace": "ci",
             "kubernetes.io/serviceaccount/secret.name": "deployer-token-"

@@ -228,7 +228,7 @@ def _k8s_bootstrap(rng: random.Random) -> str:
 
 
 def _k8s_sa(rng: random.Random) -> str:
-    claims = {
+    claims: dict[str, object] = {
         "iss": "kubernetes/serviceaccount",
         "kubernetes.io/serviceaccount/namespace": "ci",
         "kubernetes.io/serviceaccount/service-account.name": "deployer",
