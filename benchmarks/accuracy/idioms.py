@@ -553,3 +553,50 @@ IDIOMS: tuple[tuple[Idiom, int], ...] = (  # builder, how many files
     (frontend_env, 3),
     (notebook_outputs, 3),
 )
+
+# Where each idiom's file layout is documented (the token formats inside come from `tokens`).
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "yaml_block_scalar": ("https://yaml.org/spec/1.2.2/#81-block-scalar-styles",),
+    "commented_out": ("https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/rem",),
+    "sql_credentials": (
+        "https://www.postgresql.org/docs/current/sql-createrole.html",
+        "https://dev.mysql.com/doc/refman/8.0/en/create-user.html",
+        "https://docs.oracle.com/en/database/oracle/oracle-database/19/sqlrf/ALTER-USER.html",
+        "https://learn.microsoft.com/en-us/sql/t-sql/statements/create-login-transact-sql",
+    ),
+    "connection_strings": (
+        "https://learn.microsoft.com/en-us/sql/connect/odbc/dsn-connection-string-attribute",
+        "https://learn.microsoft.com/en-us/dotnet/framework/data/adonet/connection-string-syntax",
+        "https://learn.microsoft.com/en-us/sql/connect/jdbc/building-the-connection-url",
+        "https://docs.oracle.com/en/database/oracle/oracle-database/19/jjdbc/data-sources-and-URLs.html",
+    ),
+    "pgpass": ("https://www.postgresql.org/docs/current/libpq-pgpass.html",),
+    "netrc_multiline": ("https://www.gnu.org/software/inetutils/manual/html_node/The-_002enetrc-file.html",),
+    "git_credentials_password": ("https://git-scm.com/docs/git-credential-store#_storage_format",),
+    "npmrc_legacy": ("https://docs.npmjs.com/cli/v10/configuring-npm/npmrc#auth-related-configuration",),
+    "pypirc_password": ("https://packaging.python.org/en/latest/specifications/pypirc/",),
+    "maven_settings": ("https://maven.apache.org/settings.html#servers",),
+    "gradle_properties": ("https://docs.gradle.org/current/userguide/build_environment.html",),
+    "kubeconfig": ("https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/",),
+    "auth_headers": (
+        "https://datatracker.ietf.org/doc/html/rfc7617",
+        "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header",
+        "https://httpd.apache.org/docs/current/mod/mod_headers.html#requestheader",
+        "https://www.jetbrains.com/help/idea/exploring-http-syntax.html",
+    ),
+    "powershell": (
+        "https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.security/convertto-securestring",
+    ),
+    "remote_admin": (
+        "https://learn.microsoft.com/en-us/sysinternals/downloads/psexec",
+        "https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/gg651155(v=ws.11)",
+    ),
+    "wordpress": ("https://developer.wordpress.org/apis/wp-config-php/#security-keys",),
+    "phpmailer": ("https://github.com/PHPMailer/PHPMailer#a-simple-example",),
+    "frontend_env": (
+        "https://create-react-app.dev/docs/adding-custom-environment-variables/",
+        "https://vite.dev/guide/env-and-mode",
+        "https://nextjs.org/docs/app/guides/environment-variables#bundling-environment-variables-for-the-browser",
+    ),
+    "notebook_outputs": ("https://nbformat.readthedocs.io/en/latest/format_description.html#code-cell-outputs",),
+}

@@ -81,6 +81,12 @@ def test_every_idiom_plants_its_files(corpus: tuple[Path, dict[str, Any]]) -> No
     assert {name: len(paths) for name, paths in files.items()} == {b.__name__: n for b, n in idioms.IDIOMS}
 
 
+def test_every_idiom_names_its_documentation() -> None:
+    """Each idiom names the pages that document its file layout."""
+    assert set(idioms.REFERENCES) == {build.__name__ for build, _ in idioms.IDIOMS}
+    assert all(url.startswith("https://") for urls in idioms.REFERENCES.values() for url in urls)
+
+
 def _encodings(value: str) -> set[str]:
     return {value, json.dumps(value)[1:-1], value.replace("&", "&amp;"), value.replace("%", "%25")}
 
