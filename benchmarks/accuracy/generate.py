@@ -19,12 +19,12 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks.accuracy import background, credfiles, negatives, tokens
+from benchmarks.accuracy import background, credfiles, idioms, negatives, tokens
 from benchmarks.accuracy.contexts import CONTEXTS, CONTEXTS_BY_ID, Context, accepts, py_render
 from benchmarks.accuracy.fillers import SERVICES
 from benchmarks.accuracy.model import Plant, Rendered, TruthRecord
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the idioms of issue 14 (SQL, kubeconfig, notebook outputs, ...)
 DEFAULT_SEED = 20240611
 DEFAULT_BACKGROUND = 2600
 HOME_SHARE = 0.35  # of the kinds that have a natural credential file, how many go there
@@ -202,6 +202,21 @@ def write_negative_files(root: Path, corpus: Corpus, rng: random.Random) -> None
             )
 
 
+def write_idiom_files(root: Path, corpus: Corpus, paths: PathMaker, rng: random.Random) -> None:
+    """Whole files in the idioms of `idioms.IDIOMS`; their plants are recorded as ``idiom:<name>``."""
+    for build, count in idioms.IDIOMS:
+        for n in range(count):
+            path, parts, plants = build(rng, n)
+            if path in paths.used:
+                raise RuntimeError(f"idiom {build.__name__} reuses {path}")
+            paths.used.add(path)
+            lines, placed = assemble(parts, list(plants))
+            _write(root, path, lines)
+            corpus.files[path] = "planted"
+            for plant, first, rendered in placed:
+                _record(corpus, plant, path, first, rendered, "idiom:" + build.__name__)
+
+
 def copy_background(root: Path, corpus: Corpus, rng: random.Random, count: int) -> list[str]:
     chosen = background.sample(rng, count)
     for item in chosen:
@@ -251,6 +266,8 @@ def generate(out: Path, seed: int = DEFAULT_SEED, background_count: int = DEFAUL
     place_groups(out, corpus, paths, group_plants(rest, rng) + [[p] for p in inline_negatives], rng)
     write_negative_files(out, corpus, rng)
     insert_into_background(out, corpus, for_background, python_files, rng)
+    # A stream of its own, so that adding idioms left every other file of the corpus unchanged.
+    write_idiom_files(out, corpus, paths, random.Random(f"{seed}:idioms"))
 
     truth: dict[str, object] = {
         "generator_version": GENERATOR_VERSION,

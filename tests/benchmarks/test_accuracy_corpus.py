@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.accuracy import generate, keys, score, tokens, tools
+from benchmarks.accuracy import generate, idioms, keys, score, tokens, tools
+from benchmarks.accuracy.model import Rendered
 
 from leakvault.patterns.validators import VALIDATORS
 
@@ -37,7 +38,8 @@ def test_every_kind_is_planted_as_often_as_declared(corpus: tuple[Path, dict[str
     _, truth = corpus
     planted: dict[str, int] = {}
     for record in truth["positives"]:
-        planted[record["kind"]] = planted.get(record["kind"], 0) + 1
+        if not record["context"].startswith("idiom:"):
+            planted[record["kind"]] = planted.get(record["kind"], 0) + 1
     assert planted == {kind.id: kind.count for kind in tokens.KINDS}
 
 
@@ -67,6 +69,39 @@ def test_planted_lines_carry_the_secret_hash(corpus: tuple[Path, dict[str, Any]]
             checked += 1
     # URL- and JSON-embedded values split differently; most plants are whole tokens on their line.
     assert checked >= 0.75 * len(truth["positives"])
+
+
+def test_every_idiom_plants_its_files(corpus: tuple[Path, dict[str, Any]]) -> None:
+    """Each idiom of issue 14 writes as many files as declared, and each file holds a secret."""
+    _, truth = corpus
+    files: dict[str, set[str]] = {}
+    for record in truth["positives"]:
+        if record["context"].startswith("idiom:"):
+            files.setdefault(record["context"].removeprefix("idiom:"), set()).add(record["file"])
+    assert {name: len(paths) for name, paths in files.items()} == {b.__name__: n for b, n in idioms.IDIOMS}
+
+
+def test_every_idiom_names_its_documentation() -> None:
+    """Each idiom names the pages that document its file layout."""
+    assert set(idioms.REFERENCES) == {build.__name__ for build, _ in idioms.IDIOMS}
+    assert all(url.startswith("https://") for urls in idioms.REFERENCES.values() for url in urls)
+
+
+def _encodings(value: str) -> set[str]:
+    return {value, json.dumps(value)[1:-1], value.replace("&", "&amp;"), value.replace("%", "%25")}
+
+
+@pytest.mark.parametrize(("build", "count"), idioms.IDIOMS, ids=[b.__name__ for b, _ in idioms.IDIOMS])
+def test_idiom_lines_hold_their_values(build: idioms.Idiom, count: int) -> None:
+    """Every value an idiom plants, secret or hard negative, sits inside the lines the truth names."""
+    rng = random.Random(11)
+    for n in range(count):
+        _, parts, plants = build(rng, n)
+        rendered = [part for part in parts if isinstance(part, Rendered)]
+        assert len(rendered) == len(plants) > 0
+        for part, plant in zip(rendered, plants, strict=True):
+            held = "\n".join(part.lines[part.start : part.end + 1])
+            assert any(form in held for form in _encodings(plant.value)), (build.__name__, plant.kind)
 
 
 def test_checksummed_tokens_pass_their_checksum() -> None:
@@ -186,7 +221,8 @@ def test_generate_command_writes_truth_beside_the_corpus(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     truth = json.loads((tmp_path / "c.truth.json").read_text())
-    assert len(truth["positives"]) == sum(kind.count for kind in tokens.KINDS)
+    plain = [record for record in truth["positives"] if not record["context"].startswith("idiom:")]
+    assert len(plain) == sum(kind.count for kind in tokens.KINDS)
     assert not (tmp_path / "c" / "truth.json").exists()
 
 
@@ -197,3 +233,24 @@ def test_saved_runs_can_be_rescored(tmp_path: Path) -> None:
     run = tools.ToolRun("gitleaks", "8.30.1", 1.5, tools.parse_gitleaks(report, tmp_path))
     tools.save_run_info(run, tmp_path)
     assert tools.load_run("gitleaks", tmp_path, tmp_path) == run
+
+
+REPORTS = Path(__file__).parent / "reports"
+# Real reports, redacted, that each peer wrote on one small directory: app/settings.py (a GitLab
+# token on line 3), app/deploy.pem (a key block on lines 1-9) and app/.env (a password on line 2,
+# a Stripe key on line 3). See reports/README.md for the commands.
+REPORTED = {
+    "gitleaks": {("app/.env", 2, 2), ("app/.env", 3, 3), ("app/deploy.pem", 1, 9), ("app/settings.py", 3, 3)},
+    "betterleaks": {("app/.env", 2, 2), ("app/.env", 3, 3), ("app/deploy.pem", 1, 9), ("app/settings.py", 3, 3)},
+    "kingfisher": {("app/.env", 3, 3), ("app/deploy.pem", 1, 1), ("app/settings.py", 3, 3)},
+    "detect-secrets": {("app/.env", 3, 3), ("app/deploy.pem", 1, 1), ("app/settings.py", 3, 3)},
+}
+
+
+@pytest.mark.parametrize("tool", sorted(REPORTED))
+def test_real_peer_reports_parse(tool: str) -> None:
+    """Each peer's real report (its own output, redacted) parses into the locations it reported."""
+    document = json.loads((REPORTS / f"{tool}.json").read_text(encoding="utf-8"))
+    findings = tools.PARSERS[tool](document, Path("/tmp/fx/src"))
+    assert {(f.path, f.line, f.end_line) for f in findings} == REPORTED[tool]
+    assert all(f.rule for f in findings)
