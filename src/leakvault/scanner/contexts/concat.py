@@ -1,0 +1,98 @@
+"""Concatenated string literals: ``"abc" + "def"``, PHP's ``'abc' . 'def'``, Python's and C's
+implicit concatenation (``("abc"\\n "def")``), and backslash line continuations between pieces.
+
+A secret split into pieces (to keep lines short, or to get past a scanner) matches no rule: each
+piece is too short, or lacks the token's prefix. Each run of two or more adjacent literals without
+whitespace in them is presented joined, as one literal, behind the text that precedes the first
+piece (``API_KEY = "abcdef"``); the finding starts at the first piece's first character and ends
+after the last piece's last one. Only code files, and only where a joint (``" +``, ``"\\n  "``)
+occurs at all: most files have none, and pay one search for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from leakvault.scanner.contexts.view import ViewBuilder
+
+CODE_SUFFIXES = (
+    ".py", ".pyw", ".ipynb", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".java", ".kt", ".kts",
+    ".groovy", ".gradle", ".scala", ".cs", ".go", ".rb", ".php", ".swift", ".c", ".h", ".cc", ".cpp",
+    ".cxx", ".hpp", ".m", ".mm", ".dart", ".ps1",
+)  # fmt: skip
+# Where two literals may meet: each hint begins with a literal character, which `re` finds fast;
+# the pieces around a hint are then read on its line only.
+JOINT_HINTS = (
+    re.compile(rb"""\+[ \t]*(?:\\?\n[ \t]*)?["']"""),
+    re.compile(rb"""\"[ \t]*\\?\n[ \t]*\+?[ \t]*\""""),
+    re.compile(rb"""'[ \t]*\\?\n[ \t]*\+?[ \t]*'"""),
+)
+PHP_JOINT_HINT = re.compile(rb"""["'][ \t]*\.[ \t]*(?:\n[ \t]*)?["']""")  # 'abc' . 'def'
+PIECE_BODY = rb"""[^\s"'\\]{1,200}"""
+FIRST_PIECE = re.compile(rb"""(["'])(""" + PIECE_BODY + rb""")\1""")
+# A joint, then the next piece: an operator (+, or PHP's .) across at most one line break, a line
+# break alone (implicit concatenation), or spaces alone on one line.
+NEXT_PIECE = re.compile(
+    rb"""(?:[ \t]*[+.][ \t]*(?:\\?\n[ \t]*)?|[ \t]*\\?\n[ \t]*(?:\+[ \t]*)?|[ \t]+)(["'])(""" + PIECE_BODY + rb""")\1"""
+)
+MIN_JOINED = 8
+ASSIGNED_PAREN = re.compile(rb"""[=:][ \t]*\([ \t]*$""")
+
+
+def _joints(data: bytes, php: bool) -> list[int]:
+    hints = (*JOINT_HINTS, PHP_JOINT_HINT) if php else JOINT_HINTS
+    return sorted({match.start() for hint in hints for match in hint.finditer(data)})
+
+
+def add_concatenations(builder: ViewBuilder) -> None:
+    """A view line per run of concatenated literals, joined into one literal."""
+    path = builder.source.path.lower()
+    if not path.endswith(CODE_SUFFIXES):
+        return
+    data = builder.source.data
+    position = 0  # runs never overlap: the next one starts after the previous one's end
+    for joint in _joints(data, path.endswith(".php")):
+        if joint < position:
+            continue
+        line_start = data.rfind(b"\n", 0, joint) + 1
+        for first in FIRST_PIECE.finditer(data, max(line_start, position), joint + 1):
+            pieces = [first.span(2)]
+            end = first.end()
+            while (following := NEXT_PIECE.match(data, end)) is not None:
+                pieces.append(following.span(2))
+                end = following.end()
+            if end <= joint:
+                continue  # a run before the joint; the one across it starts further on
+            position = end
+            if len(pieces) >= 2 and sum(stop - start for start, stop in pieces) >= MIN_JOINED:
+                _write(builder, first.start(), end, first.group(1), pieces)
+            break
+
+
+def _write(builder: ViewBuilder, opening: int, closing: int, quote: bytes, pieces: list[tuple[int, int]]) -> None:
+    data = builder.source.data
+    line_start = data.rfind(b"\n", 0, opening) + 1
+    prefix_end = opening
+    unwrapped = ASSIGNED_PAREN.search(data, line_start, opening)
+    if unwrapped is not None:  # NAME = ("abc" "def"): the parentheses only group the pieces
+        prefix_end = unwrapped.start() + 1
+    if not data[line_start:prefix_end].strip() and line_start > 0:
+        # The pieces start their line: the name is at the end of the line above.
+        above_start = data.rfind(b"\n", 0, line_start - 1) + 1
+        above = data[above_start : line_start - 1]
+        stripped = above.rstrip(b" \t\\")
+        bracket = stripped.endswith(b"(") and ASSIGNED_PAREN.search(stripped) is not None
+        builder.copy(above_start, above_start + len(stripped) - (1 if bracket else 0))
+        builder.insert(b" ")
+    else:
+        builder.copy(line_start, prefix_end)
+        if unwrapped is not None:
+            builder.insert(b" ")
+    builder.insert(quote)
+    for start, stop in pieces:
+        builder.copy(start, stop)
+    builder.insert(quote)
+    line_end = data.find(b"\n", closing)
+    rest_end = len(data) if line_end < 0 else line_end
+    builder.copy(closing, rest_end)
+    builder.end_line()
