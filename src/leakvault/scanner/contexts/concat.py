@@ -5,13 +5,15 @@ A secret split into pieces (to keep lines short, or to get past a scanner) match
 piece is too short, or lacks the token's prefix. Each run of two or more adjacent literals without
 whitespace in them is presented joined, as one literal, behind the text that precedes the first
 piece (``API_KEY = "abcdef"``); the finding starts at the first piece's first character and ends
-after the last piece's last one. Only code files, and only where a joint (``" +``, ``"\\n  "``)
-occurs at all: most files have none, and pay one search for it.
+after the last piece's last one. Only code files, and only where two pieces meet at all: most
+files have no such run, and pay one search for it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from leakvault.scanner.contexts.view import ViewBuilder
 
@@ -20,52 +22,80 @@ CODE_SUFFIXES = (
     ".groovy", ".gradle", ".scala", ".cs", ".go", ".rb", ".php", ".swift", ".c", ".h", ".cc", ".cpp",
     ".cxx", ".hpp", ".m", ".mm", ".dart", ".ps1",
 )  # fmt: skip
-# Where two literals may meet: each hint begins with a literal character, which `re` finds fast;
-# the pieces around a hint are then read on its line only.
-JOINT_HINTS = (
-    re.compile(rb"""\+[ \t]*(?:\\?\n[ \t]*)?["']"""),
-    re.compile(rb"""\"[ \t]*\\?\n[ \t]*\+?[ \t]*\""""),
-    re.compile(rb"""'[ \t]*\\?\n[ \t]*\+?[ \t]*'"""),
-)
-PHP_JOINT_HINT = re.compile(rb"""["'][ \t]*\.[ \t]*(?:\n[ \t]*)?["']""")  # 'abc' . 'def'
+# Between two pieces: an operator (+, or PHP's .) across at most one line break, a line break
+# alone (implicit concatenation), or spaces alone on one line.
+JOINT = rb"""(?:[ \t]*[+.][ \t]*(?:\\?\n[ \t]*)?|[ \t]*\\?\n[ \t]*(?:\+[ \t]*)?|[ \t]+)"""
 PIECE_BODY = rb"""[^\s"'\\]{1,200}"""
+QUOTES = (b'"', b"'")
 FIRST_PIECE = re.compile(rb"""(["'])(""" + PIECE_BODY + rb""")\1""")
-# A joint, then the next piece: an operator (+, or PHP's .) across at most one line break, a line
-# break alone (implicit concatenation), or spaces alone on one line.
-NEXT_PIECE = re.compile(
-    rb"""(?:[ \t]*[+.][ \t]*(?:\\?\n[ \t]*)?|[ \t]*\\?\n[ \t]*(?:\+[ \t]*)?|[ \t]+)(["'])(""" + PIECE_BODY + rb""")\1"""
-)
+# The next piece of a run, in the run's own quote.
+NEXT_PIECE = {quote: re.compile(JOINT + quote + b"(" + PIECE_BODY + b")" + quote) for quote in QUOTES}
+# Where two pieces may meet (a quote, a joint, a quote), each pattern beginning with a literal
+# character, which `re` finds fast; the pieces around a joint are then read on its line only.
+JOINT_HINTS = tuple(re.compile(quote + JOINT + quote) for quote in QUOTES)
+# Two whole pieces and a joint: what Hyperscan looks for, once per code file, before anything else.
+RUN = b"|".join(b"(?:" + quote + PIECE_BODY + quote + JOINT + quote + PIECE_BODY + quote + b")" for quote in QUOTES)
+# Below this size `re` answers as fast as a Hyperscan call.
+SMALL_DATA = 2 << 10
 MIN_JOINED = 8
 ASSIGNED_PAREN = re.compile(rb"""[=:][ \t]*\([ \t]*$""")
 
 
-def _joints(data: bytes, php: bool) -> list[int]:
-    hints = (*JOINT_HINTS, PHP_JOINT_HINT) if php else JOINT_HINTS
-    return sorted({match.start() for hint in hints for match in hint.finditer(data)})
+@functools.cache
+def _run_database() -> Any:
+    """A Hyperscan database of `RUN`, or None without the wheel (compiled once per process, ~30 ms)."""
+    try:
+        import hyperscan  # optional: the wheel exists for x86-64 Linux and macOS only
+    except ImportError:
+        return None
+    database = hyperscan.Database()
+    database.compile(expressions=[RUN], ids=[0], elements=1, flags=[0])
+    return database, hyperscan.Scratch(database), hyperscan.ScanTerminated
+
+
+def has_run(data: bytes) -> bool:
+    """Whether two pieces meet anywhere in ``data`` (Hyperscan where installed: about the speed
+    of counting newlines; the engines agree because this only decides whether `re` looks)."""
+    compiled = None if len(data) < SMALL_DATA else _run_database()
+    if compiled is None:
+        return any(hint.search(data) for hint in JOINT_HINTS)
+    database, scratch, terminated = compiled
+    try:
+        database.scan(data, match_event_handler=_stop, scratch=scratch)
+    except terminated:
+        return True
+    return False
+
+
+def _stop(*_: object) -> bool:
+    return True  # the first match answers the question
 
 
 def add_concatenations(builder: ViewBuilder) -> None:
     """A view line per run of concatenated literals, joined into one literal."""
-    path = builder.source.path.lower()
-    if not path.endswith(CODE_SUFFIXES):
+    if not builder.source.path.lower().endswith(CODE_SUFFIXES):
         return
     data = builder.source.data
+    if not has_run(data):
+        return
+    joints = sorted({match.start() for hint in JOINT_HINTS for match in hint.finditer(data)})
     position = 0  # runs never overlap: the next one starts after the previous one's end
-    for joint in _joints(data, path.endswith(".php")):
+    for joint in joints:
         if joint < position:
             continue
         line_start = data.rfind(b"\n", 0, joint) + 1
         for first in FIRST_PIECE.finditer(data, max(line_start, position), joint + 1):
+            quote = first.group(1)
             pieces = [first.span(2)]
             end = first.end()
-            while (following := NEXT_PIECE.match(data, end)) is not None:
-                pieces.append(following.span(2))
+            while (following := NEXT_PIECE[quote].match(data, end)) is not None:
+                pieces.append(following.span(1))
                 end = following.end()
             if end <= joint:
                 continue  # a run before the joint; the one across it starts further on
             position = end
             if len(pieces) >= 2 and sum(stop - start for start, stop in pieces) >= MIN_JOINED:
-                _write(builder, first.start(), end, first.group(1), pieces)
+                _write(builder, first.start(), end, quote, pieces)
             break
 
 
