@@ -26,6 +26,7 @@ CANDIDATE_PATHS = (
     "deploy/.htpasswd",
     "home/.npmrc",
     "build.gradle",
+    "certs/client.p12",
 )
 
 
