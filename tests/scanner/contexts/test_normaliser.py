@@ -206,3 +206,16 @@ def test_hyperscan_and_re_agree_on_whether_pieces_meet(text: str) -> None:
 def _no_run(data: bytes) -> bool:
     """No view line comes out, though a joint hint occurs (a joint between non-pieces)."""
     return build_view(Chunk(path="m.py", data=data)) is None
+
+
+def test_pgpass_entries_are_parsed_field_by_field(scanner: Scanner, seeded: random.Random) -> None:
+    """Each .pgpass entry's password (escaped colons included) is reported at its column; comments
+    and the `*` wildcard are not passwords, and other files are not parsed as .pgpass."""
+    first, second = _token(seeded, 16), _token(seeded, 12)
+    text = f"# host:port:db:user:password\ndb.internal:5432:*:app:{first}\nh\\:1:*:orders:rw:p\\:{second}\n"
+    findings = _scan(scanner, "home/.pgpass", text)
+    assert [(f.secret, (f.line, f.column)) for f in findings] == [
+        (first, _place(text, first)),
+        (f"p\\:{second}", _place(text, f"p\\:{second}")),
+    ]
+    assert _scan(scanner, "notes.txt", text) == []
