@@ -13,7 +13,7 @@ import re
 
 from leakvault.scanner.contexts.view import ViewBuilder
 
-PGPASS_PATH = re.compile(r"(?i)(?:^|/)(?:\.pgpass|pgpass\.conf)$")
+PGPASS_NAMES = (".pgpass", "pgpass.conf")
 PGPASS_PREFIX = b"pgpass password: "
 # One entry: four fields, each ending in an unescaped colon, then the password to the line's end.
 PGPASS_ENTRY = re.compile(
@@ -24,7 +24,7 @@ PGPASS_ENTRY = re.compile(
 
 def add_pgpass_entries(builder: ViewBuilder) -> None:
     """A view line per .pgpass entry: its password field."""
-    if PGPASS_PATH.search(builder.source.path) is None:
+    if builder.source.path.rpartition("/")[2].lower() not in PGPASS_NAMES:
         return
     for match in PGPASS_ENTRY.finditer(builder.source.data):
         builder.insert(PGPASS_PREFIX)
