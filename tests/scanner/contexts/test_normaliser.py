@@ -219,3 +219,19 @@ def test_pgpass_entries_are_parsed_field_by_field(scanner: Scanner, seeded: rand
         (f"p\\:{second}", _place(text, f"p\\:{second}")),
     ]
     assert _scan(scanner, "notes.txt", text) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["app.py", "values.yaml", "app.ini", "home/.pgpass", "Main.java", "x.php"]),
+    st.lists(
+        st.sampled_from(['"', "'", " + ", "\n", "  ", "# ", "; ", ":", "password", " = ", "|", ">-", "\\", "ab1"])
+        | st.text(alphabet=ALNUM, min_size=4, max_size=12),
+        max_size=60,
+    ).map("".join),
+)
+def test_views_never_raise_and_stay_inside_the_file(scanner: Scanner, path: str, text: str) -> None:
+    """On any text, a scan with the stage ends, and every finding lies within the file's lines."""
+    lines = text.encode().count(b"\n") + 1
+    for finding in _scan(scanner, path, text):
+        assert 1 <= finding.line <= finding.end_line <= lines
