@@ -23,6 +23,7 @@ from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
 from leakvault.scanner.contexts import View, build_view, merge_view_findings
+from leakvault.scanner.contexts import prepare as prepare_contexts
 from leakvault.scanner.detect import MAX_CANDIDATES_PER_RULE, EngineRule, RegexTimeout, TooManyMatches, detect
 from leakvault.scanner.model import Candidate, Chunk, Finding
 from leakvault.scanner.prefilter import KeywordPrefilter, Located
@@ -177,6 +178,7 @@ class Scanner:
         from leakvault.scanner.analysis_cache import load_analyses
 
         load_analyses(self.rules)  # a large scan meets most rules: read their analyses at once
+        prepare_contexts()  # contexts stage: its Hyperscan database, compiled once for all workers
         if self.engine_for(expected_bytes) == "regex":
             _ = self.prefilter
 

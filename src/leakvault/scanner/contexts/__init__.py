@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leakvault.scanner.contexts.comments import add_comments
-from leakvault.scanner.contexts.concat import add_concatenations
+from leakvault.scanner.contexts.concat import add_concatenations, run_database
 from leakvault.scanner.contexts.credential_files import add_pgpass_entries
 from leakvault.scanner.contexts.merge import merge_view_findings
 from leakvault.scanner.contexts.view import View, ViewBuilder
 from leakvault.scanner.contexts.yaml_blocks import add_block_scalars
 from leakvault.scanner.model import Chunk
 
-__all__ = ["FAMILIES", "View", "build_view", "merge_view_findings"]
+__all__ = ["FAMILIES", "View", "build_view", "merge_view_findings", "prepare"]
 
 FAMILIES: tuple[Callable[[ViewBuilder], None], ...] = (
     add_comments,
@@ -40,3 +40,9 @@ def build_view(chunk: Chunk) -> View | None:
     for family in FAMILIES:
         family(builder)
     return builder.view()
+
+
+def prepare() -> None:
+    """Build what the families load lazily (the concatenation test's Hyperscan database) before a
+    scan forks its workers, so they inherit it instead of each compiling it."""
+    run_database()

@@ -42,7 +42,7 @@ ASSIGNED_PAREN = re.compile(rb"""[=:][ \t]*\([ \t]*$""")
 
 
 @functools.cache
-def _run_database() -> Any:
+def run_database() -> Any:
     """A Hyperscan database of `RUN`, or None without the wheel (compiled once per process, ~30 ms)."""
     try:
         import hyperscan  # optional: the wheel exists for x86-64 Linux and macOS only
@@ -56,7 +56,7 @@ def _run_database() -> Any:
 def has_run(data: bytes) -> bool:
     """Whether two pieces meet anywhere in ``data`` (Hyperscan where installed: about the speed
     of counting newlines; the engines agree because this only decides whether `re` looks)."""
-    compiled = None if len(data) < SMALL_DATA else _run_database()
+    compiled = None if len(data) < SMALL_DATA else run_database()
     if compiled is None:
         return any(hint.search(data) for hint in JOINT_HINTS)
     database, scratch, terminated = compiled
