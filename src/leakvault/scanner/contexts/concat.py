@@ -33,11 +33,20 @@ NEXT_PIECE = {quote: re.compile(JOINT + quote + b"(" + PIECE_BODY + b")" + quote
 # Where two pieces may meet (a quote, a joint, a quote), each pattern beginning with a literal
 # character, which `re` finds fast; the pieces around a joint are then read on its line only.
 JOINT_HINTS = tuple(re.compile(quote + JOINT + quote) for quote in QUOTES)
-# Two whole pieces and a joint: what Hyperscan looks for, once per code file, before anything else.
-RUN = b"|".join(b"(?:" + quote + PIECE_BODY + quote + JOINT + quote + PIECE_BODY + quote + b")" for quote in QUOTES)
+# A run is joined when it holds 8 characters or more, one piece at least 4 of them (a split secret
+# has a long piece; operators and punctuation joined in code, '(' + '|', are short on both sides).
+MIN_JOINED = 8
+MIN_LONGEST_PIECE = 4
+LONG_PIECE_BODY = rb"""[^\s"'\\]{4,200}"""
+# Two pieces, one of them long, and a joint: every joined run has such a pair. What Hyperscan
+# looks for, once per code file, before anything else.
+RUN = b"|".join(
+    b"(?:" + quote + first + quote + JOINT + quote + second + quote + b")"
+    for quote in QUOTES
+    for first, second in ((LONG_PIECE_BODY, PIECE_BODY), (PIECE_BODY, LONG_PIECE_BODY))
+)
 # Below this size `re` answers as fast as a Hyperscan call.
 SMALL_DATA = 2 << 10
-MIN_JOINED = 8
 ASSIGNED_PAREN = re.compile(rb"""[=:][ \t]*\([ \t]*$""")
 
 
@@ -94,7 +103,8 @@ def add_concatenations(builder: ViewBuilder) -> None:
             if end <= joint:
                 continue  # a run before the joint; the one across it starts further on
             position = end
-            if len(pieces) >= 2 and sum(stop - start for start, stop in pieces) >= MIN_JOINED:
+            lengths = [stop - start for start, stop in pieces]
+            if len(pieces) >= 2 and sum(lengths) >= MIN_JOINED and max(lengths) >= MIN_LONGEST_PIECE:
                 _write(builder, first.start(), end, quote, pieces)
             break
 
