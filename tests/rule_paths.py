@@ -20,6 +20,13 @@ CANDIDATE_PATHS = (
     "web.config",
     "pom.xml",
     "notebook.ipynb",
+    # Credential files named by the file itself (contexts rules).
+    "home/.pgpass",
+    "home/.kube/config",
+    "deploy/.htpasswd",
+    "home/.npmrc",
+    "build.gradle",
+    "certs/client.p12",
 )
 
 

@@ -13,10 +13,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.rule_paths import path_for
 
 from leakvault.patterns.examples import expand, has_template
 from leakvault.patterns.loader import load_builtin_rules
 from leakvault.patterns.model import Rule
+from leakvault.scanner.contexts import build_view
+from leakvault.scanner.model import Chunk
 
 RULES = load_builtin_rules()
 SNAPSHOT = Path(__file__).with_name("rule_ids.txt")
@@ -64,8 +67,11 @@ def test_examples_are_generated_not_literal(rule: Rule) -> None:
 
 @pytest.mark.parametrize("rule", RULES, ids=_ids)
 def test_examples_contain_a_keyword(rule: Rule) -> None:
-    """Each expanded example contains one of the rule's keywords (else the prefilter would skip it)."""
+    """Each expanded example contains one of the rule's keywords, in its text or in the contexts
+    stage's view of it (else the prefilter would skip it)."""
     rng = random.Random(0)
     for example in rule.examples:
-        text = expand(example, rule.checksum, rng).lower()
-        assert any(keyword in text for keyword in rule.keywords), example
+        text = expand(example, rule.checksum, rng)
+        view = build_view(Chunk(path=path_for(rule) or "example.env", data=text.encode("utf-8")))
+        seen = (text + "\n" + (view.chunk.data.decode("utf-8") if view else "")).lower()
+        assert any(keyword in seen for keyword in rule.keywords), example

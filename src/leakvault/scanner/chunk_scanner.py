@@ -22,6 +22,8 @@ from leakvault.errors import UsageError
 from leakvault.patterns.loader import REGEX_TIMEOUT_SECONDS
 from leakvault.patterns.model import Rule
 from leakvault.scanner.config import ScanConfig
+from leakvault.scanner.contexts import View, build_view, merge_view_findings
+from leakvault.scanner.contexts import prepare as prepare_contexts
 from leakvault.scanner.engine.detect import MAX_CANDIDATES_PER_RULE, EngineRule, RegexTimeout, TooManyMatches, detect
 from leakvault.scanner.engine.prefilter import KeywordPrefilter, Located
 from leakvault.scanner.model import Candidate, Chunk, Finding
@@ -177,6 +179,7 @@ class Scanner:
         from leakvault.scanner.engine.match_reach_cache import load_analyses  # large scans only: start-up
 
         load_analyses(self.rules)  # a large scan meets most rules: read their analyses at once
+        prepare_contexts()  # contexts stage: its Hyperscan database, compiled once for all workers
         if self.engine_for(expected_bytes) == "regex":
             _ = self.prefilter
 
@@ -224,9 +227,18 @@ class Scanner:
             if finding is not None:
                 kept.append((candidate, finding))
         result.findings.extend(_resolve_overlaps(kept, self._by_id, self._owned_prefixes))
+        # Contexts stage (scanner/contexts): the same rules over a normalised view of the
+        # comments, YAML block scalars and concatenated strings, placed back on the chunk's lines.
+        view = build_view(chunk)
+        if view is not None:
+            found = [
+                (c, f) for c in self.candidates(view.chunk, result) if (f := self._to_finding(c, view)) is not None
+            ]
+            found_in_view = _resolve_overlaps(found, self._by_id, self._owned_prefixes)
+            result.findings[:] = merge_view_findings(result.findings, found_in_view, GENERIC_TAG)
         return result
 
-    def _to_finding(self, candidate: Candidate) -> Finding | None:
+    def _to_finding(self, candidate: Candidate, view: View | None = None) -> Finding | None:
         # Imported on the first candidate: most pre-commit runs have none, and the filters' own
         # patterns cost ~10 ms to compile.
         from leakvault.scanner.filters import FilterContext, drop_reason
@@ -250,8 +262,15 @@ class Scanner:
         )
         if drop_reason(context) is not None:
             return None
-        end_line = line + data.count(b"\n", candidate.start, candidate.end)
-        end_text_start = data.rfind(b"\n", 0, candidate.end) + 1
+        start, end = candidate.start, candidate.end
+        if view is not None:  # a view's finding: its place in the chunk the view was made from
+            data, (start, end) = view.source.data, view.source_span(start, end)
+            line_start = data.rfind(b"\n", 0, start) + 1
+            line = chunk.first_line + data.count(b"\n", 0, start)
+            if view.source.line_filter is not None and line not in view.source.line_filter:
+                return None
+        end_line = line + data.count(b"\n", start, end)
+        end_text_start = data.rfind(b"\n", 0, end) + 1
         return Finding(
             rule_id=rule.rule.id,
             rule_name=rule.rule.name,
@@ -260,9 +279,9 @@ class Scanner:
             confidence=rule.rule.confidence,
             path=chunk.path,
             line=line,
-            column=_column(data, line_start, candidate.start),
+            column=_column(data, line_start, start),
             end_line=end_line,
-            end_column=_column(data, end_text_start, candidate.end),
+            end_column=_column(data, end_text_start, end),
             fingerprint=fingerprint(rule.rule.id, chunk.path, candidate.secret),
             entropy=round(candidate.entropy, 3),
             secret=candidate.secret,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from leakvault.scanner.contexts.keystore_files import keystore_text
 from leakvault.scanner.model import Chunk
 from leakvault.scanner.sources.expand import expand_chunk
 
@@ -216,6 +217,8 @@ def read_file(ref: FileRef, max_size: int) -> Chunk | Skipped:
     if len(data) > max_size:  # grew while we read it
         return Skipped(ref.display, SkipReason.TOO_LARGE, f"over {max_size} bytes")
     text = decode_text(data)
+    if text is None:
+        text = keystore_text(ref.display, data)  # contexts: a keystore is reported by its path
     if text is None:
         return Skipped(ref.display, SkipReason.BINARY)
     return Chunk(path=ref.display, data=text)

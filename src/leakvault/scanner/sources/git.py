@@ -36,6 +36,7 @@ from typing import IO
 import pathspec
 
 from leakvault.errors import UsageError
+from leakvault.scanner.contexts.keystore_files import keystore_text
 from leakvault.scanner.model import Chunk, CommitInfo
 from leakvault.scanner.sources.files import BINARY_EXTENSIONS, Skipped, SkipReason, decode_text
 from leakvault.scanner.sources.git_patch import (
@@ -254,6 +255,8 @@ def _read_text(patch: FilePatch, display: str, blobs: BlobReader, max_size: int)
     if data is None:
         return Skipped(display, SkipReason.TOO_LARGE, f"over {max_size} bytes")
     text = decode_text(data)
+    if text is None:
+        text = keystore_text(display, data)  # contexts: a keystore is reported by its path
     return Skipped(display, SkipReason.BINARY) if text is None else text
 
 

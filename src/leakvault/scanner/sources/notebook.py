@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,9 @@ from leakvault.scanner.model import Chunk
 
 NOTEBOOK_SUFFIX = ".ipynb"
 SKIPPED_MIME_PREFIXES = ("image/", "audio/", "video/", "application/pdf", "application/octet-stream")
+# Terminal colour codes: IPython colours tracebacks (and libraries colour their logs), which puts
+# escape sequences between a name, its '=' and its value.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def is_notebook(path: str) -> bool:
@@ -57,7 +61,7 @@ class _LineFinder:
         return 1
 
 
-def _output_texts(output: dict[str, Any]) -> Iterator[str]:
+def _output_texts(output: dict[str, Any]) -> Iterator[str | list[str]]:
     """The text an output shows: a stream, a result's text representations, a traceback."""
     kind = output.get("output_type")
     if kind == "stream" or "text" in output:  # nbformat 3 puts stream text under "text" too
@@ -65,9 +69,9 @@ def _output_texts(output: dict[str, Any]) -> Iterator[str]:
         if text:
             yield text
     if kind == "error":
-        traceback = _text([f"{line}\n" for line in output.get("traceback", []) if isinstance(line, str)])
-        if traceback:
-            yield traceback
+        entries = [line for line in output.get("traceback", []) if isinstance(line, str)]
+        if entries:
+            yield entries  # a traceback: one JSON string (one file line) per entry, see `_add_traceback`
         evalue = output.get("evalue")
         if isinstance(evalue, str) and evalue:
             yield evalue
@@ -110,17 +114,27 @@ def notebook_chunks(chunk: Chunk) -> list[Chunk] | None:
     chunks: list[Chunk] = []
     finder = _LineFinder(raw)
 
-    def add(text: str, location: str, *, in_file: bool = True) -> None:
-        first_line = finder.line_of(text.split("\n", 1)[0]) if in_file else 1
+    def add(text: str, location: str, *, in_file: bool = True, first_line: int | None = None) -> None:
+        if first_line is None:
+            first_line = finder.line_of(text.split("\n", 1)[0]) if in_file else 1
         chunks.append(
             Chunk(
                 path=chunk.path,
-                data=text.encode("utf-8"),
+                data=ANSI_ESCAPE.sub("", text).encode("utf-8"),
                 first_line=first_line,
                 commit=chunk.commit,
                 location=location,
             )
         )
+
+    def add_traceback(entries: list[str], location: str) -> None:
+        """Each entry of a traceback holds several lines (a frame and its source) but is one JSON
+        string, on one line of the file: every line of an entry is its own chunk at that line."""
+        for entry in entries:
+            first_line = finder.line_of(entry.split("\n", 1)[0])
+            for line in entry.split("\n"):
+                if line.strip():
+                    add(line, location, first_line=first_line)
 
     for number, cell in enumerate(cells, start=1):
         source = _text(cell.get("source", cell.get("input")))
@@ -130,7 +144,10 @@ def notebook_chunks(chunk: Chunk) -> list[Chunk] | None:
         if isinstance(outputs, list):
             texts = (text for output in outputs if isinstance(output, dict) for text in _output_texts(output))
             for index, text in enumerate(texts, start=1):
-                add(text, f"cell {number} output {index}")
+                if isinstance(text, list):
+                    add_traceback(text, f"cell {number} output {index}")
+                else:
+                    add(text, f"cell {number} output {index}")
     metadata = document.get("metadata")
     if isinstance(metadata, dict) and metadata:
         add(json.dumps(metadata, indent=1, ensure_ascii=False), "notebook metadata", in_file=False)
