@@ -17,15 +17,16 @@ from leakvault.cli.failures import exit_code_for
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into an exit code and one line on stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # Deferred: the hook's command line must not import the click application, and vice versa.
     from leakvault.cli.hook import staged_paths
 
     paths = staged_paths(args)
     if paths is None:
-        from leakvault.cli.app import main as run_app
+        from leakvault.cli.app import main as run_app  # click: only off the hook's path
 
         run_app(args)
         return
-    from leakvault.cli.hook import scan_staged_files
+    from leakvault.cli.hook import scan_staged_files  # the scanner: only once a command needs it
 
     try:
         code = scan_staged_files(paths)
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
 def __getattr__(name: str) -> Any:
     """``leakvault.cli.cli`` and the other names of the click application, loaded on first use."""
     if name in ("cli", "LAZY_COMMANDS", "LazyGroup"):
-        from leakvault.cli import app
+        from leakvault.cli import app  # click: only when these names are asked for
 
         return getattr(app, name)
     raise AttributeError(f"module 'leakvault.cli' has no attribute {name!r}")

@@ -30,6 +30,7 @@ def init(write_baseline: bool, no_workflow: bool, no_install: bool, dry_run: boo
     """Set this repository up: pre-commit hook, GitHub workflow, a first scan (and a baseline if asked).
 
     Running it again changes nothing."""
+    # Deferred: the scanner, rules and reports load only when this command runs, not for --help.
     from leakvault.integrations.repo_setup import BASELINE, apply, plan
     from leakvault.scanner.config import load_config
     from leakvault.scanner.findings.baseline import Baseline, entries_for, render_baseline

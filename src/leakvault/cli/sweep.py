@@ -76,6 +76,7 @@ def sweep(
     """Scan the full history of many repositories on a Dask cluster into one report.
 
     Exit 0 clean, 1 findings, 2 errors or a repository that could not be scanned."""
+    # Deferred: the scanner, rules and reports load only when this command runs, not for --help.
     from leakvault.errors import UsageError
     from leakvault.patterns.loader import load_builtin_rules
     from leakvault.scanner.config import load_config
