@@ -77,7 +77,7 @@ def _distributed() -> Any:
 @contextmanager
 def _client(options: SweepOptions) -> Iterator[Client]:
     distributed = _distributed()
-    if not logging.getLogger("distributed").handlers or os.environ.get("LEAKVAULT_DEBUG") != "1":
+    if os.environ.get("LEAKVAULT_DEBUG") != "1":  # Dask's own chatter only when debugging
         logging.getLogger("distributed").setLevel(logging.ERROR)
     if options.scheduler:
         try:
